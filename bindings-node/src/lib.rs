@@ -1,0 +1,1 @@
+//! Node bindings over `imds-core`.

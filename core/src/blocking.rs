@@ -1,0 +1,1 @@
+//! A blocking driver (feature `std`) over `std::net::TcpStream`: the reference host loop.

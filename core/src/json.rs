@@ -1,0 +1,1 @@
+//! An allocation-free scanner for the IMDS credentials document (one JSON object).

@@ -1,0 +1,52 @@
+//! `imds-core`: a sans-IO, allocation-free client for the EC2 Instance Metadata Service (IMDS).
+//!
+//! The crate resolves IMDS settings (code, environment, shared config file, defaults) and performs the
+//! IMDSv2 token / role / credentials exchange as a state machine. It never touches sockets, files,
+//! clocks, randomness or the environment: the host passes in bytes, time and configuration, and carries
+//! out the [`client::Action`]s the machine asks for. That is what lets one core serve a C agent's event
+//! loop, Python's `socket`/`asyncio` and Node's `net` alike.
+//!
+//! * [`settings`]: [`settings::Resolver`] collects values with their [`settings::Source`] and resolves
+//!   them into [`settings::Settings`].
+//! * [`config_file`]: an allocation-free reader of the shared AWS config file.
+//! * [`client`]: the long-lived [`client::Client`] that runs one operation at a time.
+//! * [`cli`]: the `imds` command contract shared by every front end (arguments, output, exit codes).
+//!
+//! With the `std` feature, [`host`] reads the process environment and the config file, and
+//! [`blocking`] drives a [`client::Client`] over `std::net::TcpStream`.
+//!
+//! Nothing here allocates (the crate does not link `alloc`), panics, or loops without bound on any
+//! input: malformed input is a typed [`error::Error`] that says what is wrong and what to do.
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod cli;
+pub mod client;
+pub mod config_file;
+pub mod credentials;
+pub mod diagnostic;
+pub mod endpoint;
+pub mod error;
+mod http;
+mod json;
+pub mod settings;
+pub mod text;
+pub mod time;
+
+#[cfg(feature = "std")]
+pub mod blocking;
+#[cfg(feature = "std")]
+pub mod host;
+
+pub use client::{Action, Client};
+pub use credentials::Credentials;
+pub use diagnostic::Diagnostic;
+pub use error::{Error, ErrorKind};
+pub use settings::{Resolver, Setting, Settings, Source};
+pub use time::{Instant, UnixTime};
+
+/// The version of this crate, as written in `User-Agent` and reported by `imds_version()`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! C ABI over `imds-core` (see `include/imds.h`).

@@ -1,0 +1,1 @@
+//! Test kit: mock IMDS server and conformance runner.
