@@ -292,3 +292,13 @@ impl Resolver {
         ))
     }
 }
+
+/// Whether `name` is a valid IAM role / instance profile name: 1 to 128 characters from ASCII
+/// letters, digits and `+=,.@_-`. Anything else is refused, never spliced into a request path.
+pub fn is_valid_iam_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= ROLE_NAME_CAPACITY
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
