@@ -60,6 +60,13 @@ impl Credentials {
         let _ = out;
         Ok(())
     }
+
+    /// A copy with a different expiration (static stability extends expired credentials).
+    pub(crate) fn with_expiration(&self, expiration: UnixTime) -> Self {
+        let mut copy = self.clone();
+        copy.expiration = expiration;
+        copy
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -72,6 +79,17 @@ impl fmt::Debug for Credentials {
             .field("account_id", &self.account_id())
             .finish()
     }
+}
+
+/// Parses the role-list body: its first line, trimmed of ASCII whitespace, must be a valid IAM name.
+pub(crate) fn parse_role_name(
+    body: &[u8],
+) -> Result<crate::settings::RoleName, crate::error::Error> {
+    let _ = body;
+    Err(crate::error::Error::detail(
+        crate::error::ErrorKind::InvalidRoleName,
+        "not implemented yet",
+    ))
 }
 
 /// Parses an RFC 3339 date-time (see [`UnixTime::parse_rfc3339`]).
