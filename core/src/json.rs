@@ -1,13 +1,1128 @@
 //! An allocation-free scanner for the IMDS credentials document (one JSON object).
+//!
+//! IMDS answers `GET …/security-credentials/<role>` with one JSON object. The scanner walks it once,
+//! byte by byte, decoding the strings it keeps straight into the fixed-capacity fields of
+//! [`Credentials`] and skipping everything else. Keys match ASCII-case-insensitively (`Token` and
+//! `SessionToken`, `Expiration` and `ExpiresAt` are aliases); unknown values of any type are skipped
+//! with nesting bounded by [`MAX_NESTING`]; a repeated key overrides the earlier one. Errors name the
+//! field or the syntax problem but never echo a value, since values may be secrets.
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, parse_rfc3339};
 use crate::error::{Context, Error, ErrorKind};
+use crate::text::ShortText;
+
+/// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
+pub(crate) const MAX_NESTING: u32 = 32;
+
+/// Longest `Expiration` text accepted (RFC 3339 with a long fraction still fits).
+const EXPIRATION_CAPACITY: usize = 64;
+/// Bytes of `Code` kept for the error (one more character than the error keeps, to mark the cut).
+const CODE_CAPACITY: usize = 64 + 4;
+/// Bytes of `Message` kept for the error (one more character than the error keeps, to mark the cut).
+const MESSAGE_CAPACITY: usize = 160 + 4;
+/// Longest key that can name a field we keep; longer keys are unknown.
+const KEY_CAPACITY: usize = 16;
 
 /// Parses the IMDS credentials document.
+///
+/// `Code` absent or `Success` (any case) means success; any other `Code` is a
+/// [`ErrorKind::CredentialsRejected`] error carrying `Code` and `Message`. `AccessKeyId`,
+/// `SecretAccessKey`, `Token` and `Expiration` are required; `AccountId` is kept when present.
 pub(crate) fn parse_credentials(body: &[u8]) -> Result<Credentials, Error> {
-    let _ = body;
-    Err(Error::new(
+    let Ok(text) = core::str::from_utf8(body) else {
+        return Err(malformed("the document is not UTF-8 text"));
+    };
+    let mut document = Document::default();
+    let mut scanner = Scanner { text, pos: 0 };
+    scanner.skip_whitespace();
+    match scanner.peek() {
+        Some(b'{') => scanner.bump(),
+        None => return Err(malformed("the document is empty")),
+        Some(_) => return Err(malformed("the document is not a JSON object")),
+    }
+    scanner.skip_whitespace();
+    if scanner.peek() == Some(b'}') {
+        scanner.bump();
+    } else {
+        loop {
+            let field = scanner.key()?;
+            scanner.skip_whitespace();
+            document.read_value(field, &mut scanner)?;
+            scanner.skip_whitespace();
+            match scanner.next_byte() {
+                Some(b',') => scanner.skip_whitespace(),
+                Some(b'}') => break,
+                None => return Err(truncated()),
+                Some(_) => return Err(malformed("expected `,` or `}` after a value")),
+            }
+        }
+    }
+    scanner.skip_whitespace();
+    if scanner.peek().is_some() {
+        return Err(malformed("unexpected data after the JSON object"));
+    }
+    document.finish()
+}
+
+/// A field of the credentials document that the parser keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    AccessKeyId,
+    SecretAccessKey,
+    Token,
+    Expiration,
+    AccountId,
+    Code,
+    Message,
+    Unknown,
+}
+
+impl Field {
+    /// Keys as IMDS and other credential sources spell them, with the field each names.
+    const KEYS: [(&'static str, Field); 9] = [
+        ("AccessKeyId", Field::AccessKeyId),
+        ("SecretAccessKey", Field::SecretAccessKey),
+        ("Token", Field::Token),
+        ("SessionToken", Field::Token),
+        ("Expiration", Field::Expiration),
+        ("ExpiresAt", Field::Expiration),
+        ("AccountId", Field::AccountId),
+        ("Code", Field::Code),
+        ("Message", Field::Message),
+    ];
+
+    /// The field a key names, ignoring ASCII case.
+    fn from_key(key: &str) -> Self {
+        Self::KEYS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(key))
+            .map_or(Self::Unknown, |(_, field)| *field)
+    }
+
+    /// The name used in errors.
+    const fn name(self) -> &'static str {
+        match self {
+            Self::AccessKeyId => "AccessKeyId",
+            Self::SecretAccessKey => "SecretAccessKey",
+            Self::Token => "Token",
+            Self::Expiration => "Expiration",
+            Self::AccountId => "AccountId",
+            Self::Code => "Code",
+            Self::Message => "Message",
+            Self::Unknown => "(unknown)",
+        }
+    }
+}
+
+/// What has been read of the document so far.
+#[derive(Default)]
+struct Document {
+    credentials: Credentials,
+    expiration: Option<crate::time::UnixTime>,
+    code: Option<heapless::String<CODE_CAPACITY>>,
+    message: heapless::String<MESSAGE_CAPACITY>,
+}
+
+impl Document {
+    /// Reads the value of `field` at the scanner's position into the document.
+    fn read_value(&mut self, field: Field, scanner: &mut Scanner<'_>) -> Result<(), Error> {
+        let is_string = scanner.peek() == Some(b'"');
+        let is_null = scanner.peek() == Some(b'n');
+        let credentials = &mut self.credentials;
+        match field {
+            Field::Unknown => scanner.skip_value(),
+            Field::AccessKeyId if is_string => {
+                scanner.string_into(&mut credentials.access_key_id, field)
+            }
+            Field::SecretAccessKey if is_string => {
+                scanner.string_into(&mut credentials.secret_access_key, field)
+            }
+            Field::Token if is_string => scanner.string_into(&mut credentials.session_token, field),
+            Field::Expiration if is_string => {
+                let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
+                scanner.string_into(&mut text, field)?;
+                self.expiration = Some(parse_rfc3339(&text).ok_or_else(|| field_error(field))?);
+                Ok(())
+            }
+            Field::AccountId if is_string => {
+                let account_id = credentials.account_id.insert(heapless::String::new());
+                scanner.string_into(account_id, field)
+            }
+            Field::AccountId if scanner.peek().is_some_and(|byte| byte.is_ascii_digit()) => {
+                let digits = scanner.number()?;
+                if !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+                    return Err(field_error(field));
+                }
+                let account_id = credentials.account_id.insert(heapless::String::new());
+                account_id.push_str(digits).map_err(|_| field_error(field))
+            }
+            Field::AccountId if is_null => {
+                scanner.literal(b"null")?;
+                credentials.account_id = None;
+                Ok(())
+            }
+            Field::Code if is_string => {
+                let code = self.code.insert(heapless::String::new());
+                scanner.string(&mut Capped(code))
+            }
+            Field::Message if is_string => {
+                self.message.clear();
+                scanner.string(&mut Capped(&mut self.message))
+            }
+            Field::Message if is_null => {
+                scanner.literal(b"null")?;
+                self.message.clear();
+                Ok(())
+            }
+            _ => Err(field_error(field)),
+        }
+    }
+
+    /// Checks `Code` and the required fields and returns the credentials.
+    fn finish(self) -> Result<Credentials, Error> {
+        if let Some(code) = &self.code {
+            if !code.eq_ignore_ascii_case("Success") {
+                return Err(Error::new(
+                    ErrorKind::CredentialsRejected,
+                    Context::Credentials {
+                        code: ShortText::new(code),
+                        message: ShortText::new(&self.message),
+                    },
+                ));
+            }
+        }
+        let mut credentials = self.credentials;
+        for (field, value) in [
+            (Field::AccessKeyId, credentials.access_key_id.as_str()),
+            (
+                Field::SecretAccessKey,
+                credentials.secret_access_key.as_str(),
+            ),
+            (Field::Token, credentials.session_token.as_str()),
+        ] {
+            if value.is_empty() {
+                return Err(field_error(field));
+            }
+        }
+        credentials.expiration = self.expiration.ok_or(field_error(Field::Expiration))?;
+        Ok(credentials)
+    }
+}
+
+/// Where decoded string text goes.
+trait Sink {
+    /// Appends `text`.
+    fn push(&mut self, text: &str);
+}
+
+/// Keeps as much text as fits and drops the rest (for `Code` and `Message`, shown truncated).
+struct Capped<'a, const N: usize>(&'a mut heapless::String<N>);
+
+impl<const N: usize> Sink for Capped<'_, N> {
+    fn push(&mut self, text: &str) {
+        if self.0.push_str(text).is_err() {
+            for character in text.chars() {
+                if self.0.push(character).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Drops the text (keys and values that are skipped).
+struct Discard;
+
+impl Sink for Discard {
+    fn push(&mut self, _text: &str) {}
+}
+
+/// A key, kept only if short enough to name a field.
+#[derive(Default)]
+struct Key {
+    text: heapless::String<KEY_CAPACITY>,
+    too_long: bool,
+}
+
+impl Sink for Key {
+    fn push(&mut self, text: &str) {
+        if self.text.push_str(text).is_err() {
+            self.too_long = true;
+        }
+    }
+}
+
+/// A position in the document.
+struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn bump(&mut self) {
+        self.pos = self.pos.saturating_add(1);
+    }
+
+    fn next_byte(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.bump();
+        Some(byte)
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.bump();
+        }
+    }
+
+    /// Reads `"key"` and the `:` after it, returning the field the key names.
+    fn key(&mut self) -> Result<Field, Error> {
+        let mut key = Key::default();
+        match self.peek() {
+            Some(b'"') => self.string(&mut key)?,
+            None => return Err(truncated()),
+            Some(_) => return Err(malformed("expected a string key")),
+        }
+        self.skip_whitespace();
+        match self.next_byte() {
+            Some(b':') => {}
+            None => return Err(truncated()),
+            Some(_) => return Err(malformed("expected `:` after a key")),
+        }
+        Ok(if key.too_long {
+            Field::Unknown
+        } else {
+            Field::from_key(&key.text)
+        })
+    }
+
+    /// Replaces `target` with the string at the position; too long for it is an error on `field`.
+    fn string_into<const N: usize>(
+        &mut self,
+        target: &mut heapless::String<N>,
+        field: Field,
+    ) -> Result<(), Error> {
+        target.clear();
+        let mut overflow = Overflow {
+            target,
+            overflowed: false,
+        };
+        self.string(&mut overflow)?;
+        if overflow.overflowed {
+            return Err(field_error(field));
+        }
+        Ok(())
+    }
+
+    /// Decodes the string literal at the position (which is a `"`) into `sink`.
+    fn string(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
+        self.bump();
+        loop {
+            let run_start = self.pos;
+            while matches!(self.peek(), Some(byte) if byte != b'"' && byte != b'\\' && byte >= 0x20)
+            {
+                self.bump();
+            }
+            // The run ends at an ASCII byte or at the end, so both ends are character boundaries.
+            sink.push(self.text.get(run_start..self.pos).unwrap_or(""));
+            match self.next_byte() {
+                Some(b'"') => return Ok(()),
+                Some(b'\\') => {
+                    let character = self.escape()?;
+                    sink.push(character.encode_utf8(&mut [0; 4]));
+                }
+                Some(_) => return Err(malformed("a string contains a raw control character")),
+                None => return Err(truncated()),
+            }
+        }
+    }
+
+    /// Decodes the escape after a `\`.
+    fn escape(&mut self) -> Result<char, Error> {
+        let character = match self.next_byte() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => return self.unicode_escape(),
+            None => return Err(truncated()),
+            Some(_) => return Err(invalid_escape()),
+        };
+        Ok(character)
+    }
+
+    /// Decodes `XXXX` after `\u`, and the low half after it when it is a surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char, Error> {
+        let first = self.hex4()?;
+        let code_point = match first {
+            0xD800..=0xDBFF => {
+                if self.next_byte() != Some(b'\\') || self.next_byte() != Some(b'u') {
+                    return Err(invalid_escape());
+                }
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(invalid_escape());
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            _ => first,
+        };
+        char::from_u32(code_point).ok_or_else(invalid_escape)
+    }
+
+    /// Four hex digits.
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let mut value = 0;
+        for _ in 0..4 {
+            let digit = match self.next_byte() {
+                Some(byte) => char::from(byte).to_digit(16).ok_or_else(invalid_escape)?,
+                None => return Err(truncated()),
+            };
+            value = value * 16 + digit;
+        }
+        Ok(value)
+    }
+
+    /// Reads `word` (`true`, `false` or `null`).
+    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or(&[]);
+        if rest.starts_with(word) {
+            self.pos = self.pos.saturating_add(word.len());
+            Ok(())
+        } else if word.starts_with(rest) {
+            Err(truncated())
+        } else {
+            Err(malformed(
+                "unexpected characters where a value was expected",
+            ))
+        }
+    }
+
+    /// Reads a JSON number and returns its text.
+    fn number(&mut self) -> Result<&'a str, Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.bump();
+        }
+        match self.peek() {
+            Some(b'0') => self.bump(),
+            Some(b'1'..=b'9') => self.digits(),
+            None => return Err(truncated()),
+            Some(_) => return Err(malformed("a number is malformed")),
+        }
+        if self.peek() == Some(b'.') {
+            self.bump();
+            self.required_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.bump();
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.bump();
+            }
+            self.required_digits()?;
+        }
+        Ok(self.text.get(start..self.pos).unwrap_or(""))
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
+            self.bump();
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Error> {
+        match self.peek() {
+            Some(byte) if byte.is_ascii_digit() => {
+                self.digits();
+                Ok(())
+            }
+            None => Err(truncated()),
+            Some(_) => Err(malformed("a number is malformed")),
+        }
+    }
+
+    /// Skips one value of any type, with nesting bounded by [`MAX_NESTING`] and no recursion.
+    fn skip_value(&mut self) -> Result<(), Error> {
+        // Bit `level` is set when the container open at that level is an object.
+        let mut objects: u64 = 0;
+        let mut depth: u32 = 0;
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth >= MAX_NESTING {
+                        return Err(malformed("values are nested more than 32 levels deep"));
+                    }
+                    self.bump();
+                    let is_object = open == b'{';
+                    objects = if is_object {
+                        objects | 1 << depth
+                    } else {
+                        objects & !(1 << depth)
+                    };
+                    depth += 1;
+                    self.skip_whitespace();
+                    let close = if is_object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.bump();
+                        depth -= 1;
+                    } else {
+                        if is_object {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => self.string(&mut Discard)?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                None => return Err(truncated()),
+                Some(_) => {
+                    return Err(malformed(
+                        "unexpected characters where a value was expected",
+                    ));
+                }
+            }
+            // A value is complete: close containers until one continues with `,`.
+            loop {
+                let Some(level) = depth.checked_sub(1) else {
+                    return Ok(());
+                };
+                let in_object = objects >> level & 1 == 1;
+                self.skip_whitespace();
+                match self.next_byte() {
+                    Some(b',') => {
+                        if in_object {
+                            self.skip_whitespace();
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_object => depth = level,
+                    Some(b']') if !in_object => depth = level,
+                    None => return Err(truncated()),
+                    Some(_) => return Err(malformed("expected `,` or a closing bracket")),
+                }
+            }
+        }
+    }
+}
+
+/// A field's string that must fit whole.
+struct Overflow<'a, const N: usize> {
+    target: &'a mut heapless::String<N>,
+    overflowed: bool,
+}
+
+impl<const N: usize> Sink for Overflow<'_, N> {
+    fn push(&mut self, text: &str) {
+        if !self.overflowed && self.target.push_str(text).is_err() {
+            self.overflowed = true;
+        }
+    }
+}
+
+fn malformed(detail: &'static str) -> Error {
+    Error::detail(ErrorKind::MalformedCredentials, detail)
+}
+
+fn truncated() -> Error {
+    malformed("the document ends before its JSON object is complete")
+}
+
+fn invalid_escape() -> Error {
+    malformed("a string contains an invalid escape")
+}
+
+fn field_error(field: Field) -> Error {
+    Error::new(
         ErrorKind::MalformedCredentials,
-        Context::Detail("not implemented yet"),
-    ))
+        Context::Field(field.name()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::format;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::time::UnixTime;
+
+    /// The document IMDS sends (from the AWS SDKs' recordings), expiring at 1632197813.
+    const SAMPLE: &str = r#"{
+  "Code" : "Success",
+  "LastUpdated" : "2021-09-20T21:42:26Z",
+  "Type" : "AWS-HMAC",
+  "AccessKeyId" : "ASIARTEST",
+  "SecretAccessKey" : "testsecret",
+  "Token" : "testtoken",
+  "Expiration" : "2021-09-21T04:16:53Z"
+}"#;
+
+    fn document(members: &[(&str, &str)]) -> String {
+        let members: Vec<String> = members
+            .iter()
+            .map(|(key, value)| format!("\"{key}\":{value}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    fn required_members() -> Vec<(&'static str, &'static str)> {
+        std::vec![
+            ("AccessKeyId", "\"AKID\""),
+            ("SecretAccessKey", "\"SECRET\""),
+            ("Token", "\"TOKEN\""),
+            ("Expiration", "\"2021-09-21T04:16:53Z\""),
+        ]
+    }
+
+    fn with_member(key: &str, value: &str) -> String {
+        let mut members: Vec<(&str, &str)> = required_members();
+        members.push((key, value));
+        document(&members)
+    }
+
+    fn parse(text: &str) -> Result<Credentials, Error> {
+        parse_credentials(text.as_bytes())
+    }
+
+    fn detail_of(error: Error) -> &'static str {
+        assert_eq!(error.kind(), ErrorKind::MalformedCredentials, "{error}");
+        match error.context() {
+            Context::Detail(detail) => detail,
+            other => panic!("expected a detail, got {other:?}"),
+        }
+    }
+
+    fn field_of(error: Error) -> &'static str {
+        assert_eq!(error.kind(), ErrorKind::MalformedCredentials, "{error}");
+        match error.context() {
+            Context::Field(field) => field,
+            other => panic!("expected a field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_document_imds_sends() {
+        let credentials = parse(SAMPLE).unwrap();
+        assert_eq!(credentials.access_key_id(), "ASIARTEST");
+        assert_eq!(credentials.secret_access_key(), "testsecret");
+        assert_eq!(credentials.session_token(), "testtoken");
+        assert_eq!(credentials.expiration(), UnixTime::from_secs(1_632_197_813));
+        assert_eq!(credentials.account_id(), None);
+    }
+
+    #[test]
+    fn keys_match_any_ascii_case_and_aliases() {
+        let text = r#"{"accesskeyid":"A","SECRETACCESSKEY":"S","sessionToken":"T","expiresAt":"2021-09-21T04:16:53Z","accountID":"123456789012","CODE":"success"}"#;
+        let credentials = parse(text).unwrap();
+        assert_eq!(credentials.access_key_id(), "A");
+        assert_eq!(credentials.secret_access_key(), "S");
+        assert_eq!(credentials.session_token(), "T");
+        assert_eq!(credentials.expiration(), UnixTime::from_secs(1_632_197_813));
+        assert_eq!(credentials.account_id(), Some("123456789012"));
+    }
+
+    #[test]
+    fn keys_are_decoded_before_matching() {
+        let text = with_member("\\u0041ccountId", "\"42\"");
+        assert_eq!(parse(&text).unwrap().account_id(), Some("42"));
+    }
+
+    #[test]
+    fn unknown_values_of_every_type_are_skipped() {
+        let text = document(&[
+            ("S", "\"text with \\\"quotes\\\" and \\u00e9\""),
+            ("N", "-12.5e+3"),
+            ("Z", "0"),
+            ("T", "true"),
+            ("F", "false"),
+            ("Nil", "null"),
+            ("EmptyObject", "{ }"),
+            ("EmptyArray", "[ ]"),
+            (
+                "Nested",
+                r#"{"a":[1,{"b":[[],{}]},"x"],"Token":"not this one"}"#,
+            ),
+            ("AccessKeyId", "\"AKID\""),
+            ("SecretAccessKey", "\"SECRET\""),
+            ("Token", "\"TOKEN\""),
+            ("Expiration", "\"2021-09-21T04:16:53Z\""),
+            ("AKeyLongerThanAnyFieldName", "[1, 2, 3]"),
+        ]);
+        let credentials = parse(&text).unwrap();
+        assert_eq!(credentials.session_token(), "TOKEN");
+        assert_eq!(credentials.access_key_id(), "AKID");
+    }
+
+    #[test]
+    fn code_success_in_any_case_or_absent_is_success() {
+        for code in ["\"Success\"", "\"SUCCESS\"", "\"success\""] {
+            assert!(parse(&with_member("Code", code)).is_ok(), "{code}");
+        }
+        assert!(parse(&document(&required_members())).is_ok());
+    }
+
+    #[test]
+    fn code_other_than_success_is_rejected_with_code_and_message() {
+        let text = r#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"EC2 cannot assume the role","LastUpdated":"2021-09-20T21:42:26Z"}"#;
+        let error = parse(text).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+        let Context::Credentials { code, message } = error.context() else {
+            panic!("expected credentials context: {error:?}");
+        };
+        assert_eq!(code.as_str(), "AssumeRoleUnauthorizedAccess");
+        assert_eq!(message.as_str(), "EC2 cannot assume the role");
+        let shown = error.to_string();
+        assert!(
+            shown.contains("[AssumeRoleUnauthorizedAccess] EC2 cannot assume the role"),
+            "{shown}"
+        );
+        assert!(shown.contains("trust relationship"), "{shown}");
+    }
+
+    #[test]
+    fn code_without_message_is_rejected_with_an_empty_message() {
+        for text in [
+            r#"{"Code":"InternalError"}"#,
+            r#"{"Code":"InternalError","Message":null}"#,
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+            let Context::Credentials { code, message } = error.context() else {
+                panic!("expected credentials context: {error:?}");
+            };
+            assert_eq!(code.as_str(), "InternalError");
+            assert!(message.is_empty());
+            assert!(!error.to_string().contains("trust relationship"));
+        }
+    }
+
+    #[test]
+    fn rejection_wins_over_present_credentials() {
+        let error = parse(&with_member("Code", "\"Failure\"")).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+    }
+
+    #[test]
+    fn long_code_and_message_are_truncated_not_refused() {
+        let code = "C".repeat(500);
+        let message = "é".repeat(500);
+        let text = format!(r#"{{"Code":"{code}","Message":"{message}"}}"#);
+        let error = parse(&text).unwrap_err();
+        let Context::Credentials { code, message } = error.context() else {
+            panic!("expected credentials context: {error:?}");
+        };
+        assert!(code.is_truncated());
+        assert_eq!(code.as_str(), "C".repeat(64));
+        assert!(message.is_truncated());
+        assert_eq!(message.as_str(), "é".repeat(80));
+    }
+
+    #[test]
+    fn each_missing_required_field_is_named() {
+        for (index, name) in ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut members = required_members();
+            members.remove(index);
+            assert_eq!(field_of(parse(&document(&members)).unwrap_err()), name);
+        }
+        assert_eq!(field_of(parse("{}").unwrap_err()), "AccessKeyId");
+    }
+
+    #[test]
+    fn empty_required_strings_are_refused() {
+        for (index, name) in ["AccessKeyId", "SecretAccessKey", "Token"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut members = required_members();
+            members.get_mut(index).unwrap().1 = "\"\"";
+            assert_eq!(field_of(parse(&document(&members)).unwrap_err()), name);
+        }
+    }
+
+    #[test]
+    fn required_fields_of_the_wrong_type_are_named() {
+        for (index, name) in ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"]
+            .into_iter()
+            .enumerate()
+        {
+            for value in ["null", "12", "true", "{}", "[\"x\"]"] {
+                let mut members = required_members();
+                members.get_mut(index).unwrap().1 = value;
+                assert_eq!(
+                    field_of(parse(&document(&members)).unwrap_err()),
+                    name,
+                    "{value}"
+                );
+            }
+        }
+        assert_eq!(
+            field_of(parse(&with_member("Code", "1")).unwrap_err()),
+            "Code"
+        );
+        assert_eq!(
+            field_of(parse(&with_member("Message", "[]")).unwrap_err()),
+            "Message"
+        );
+    }
+
+    #[test]
+    fn account_id_accepts_a_string_a_whole_number_or_null() {
+        let text = with_member("AccountId", "\"123456789101\"");
+        assert_eq!(parse(&text).unwrap().account_id(), Some("123456789101"));
+        let text = with_member("AccountId", "123456789101");
+        assert_eq!(parse(&text).unwrap().account_id(), Some("123456789101"));
+        let text = with_member("AccountId", "null");
+        assert_eq!(parse(&text).unwrap().account_id(), None);
+        for value in ["-1", "1.5", "1e3", "true", "{}"] {
+            let text = with_member("AccountId", value);
+            assert_eq!(field_of(parse(&text).unwrap_err()), "AccountId", "{value}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_overrides_the_earlier_one() {
+        let text = document(&[
+            ("Token", "\"first\""),
+            ("AccessKeyId", "\"AKID\""),
+            ("SecretAccessKey", "\"SECRET\""),
+            ("SessionToken", "\"second\""),
+            ("Expiration", "\"2000-01-01T00:00:00Z\""),
+            ("Expiration", "\"2021-09-21T04:16:53Z\""),
+            ("AccountId", "\"1\""),
+            ("AccountId", "null"),
+        ]);
+        let credentials = parse(&text).unwrap();
+        assert_eq!(credentials.session_token(), "second");
+        assert_eq!(credentials.expiration(), UnixTime::from_secs(1_632_197_813));
+        assert_eq!(credentials.account_id(), None);
+    }
+
+    #[test]
+    fn string_escapes_are_decoded() {
+        let text = with_member(
+            "AccessKeyId",
+            r#""q\" b\\ s\/ \b\f\n\r\t \u00e9 \u20AC \ud83d\ude00""#,
+        );
+        let credentials = parse(&text).unwrap();
+        assert_eq!(
+            credentials.access_key_id(),
+            "q\" b\\ s/ \u{8}\u{c}\n\r\t é € 😀"
+        );
+    }
+
+    #[test]
+    fn invalid_escapes_are_refused() {
+        for value in [
+            r#""\x""#,
+            r#""\u12G4""#,
+            r#""\ud83d""#,
+            r#""\ud83dx""#,
+            r#""\ud83d\u0041""#,
+            r#""\ude00""#,
+            r#""\'""#,
+        ] {
+            let text = with_member("Unknown", value);
+            assert_eq!(
+                detail_of(parse(&text).unwrap_err()),
+                "a string contains an invalid escape",
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_control_characters_in_strings_are_refused() {
+        let text = with_member("Other", "\"a\tb\"");
+        assert_eq!(
+            detail_of(parse(&text).unwrap_err()),
+            "a string contains a raw control character"
+        );
+    }
+
+    #[test]
+    fn fields_fit_their_capacity_exactly() {
+        let key = "A".repeat(crate::credentials::ACCESS_KEY_ID_CAPACITY);
+        let secret = "S".repeat(crate::credentials::SECRET_ACCESS_KEY_CAPACITY);
+        let token = "T".repeat(crate::credentials::SESSION_TOKEN_CAPACITY);
+        let account = "1".repeat(crate::credentials::ACCOUNT_ID_CAPACITY);
+        let text = document(&[
+            ("AccessKeyId", &format!("\"{key}\"")),
+            ("SecretAccessKey", &format!("\"{secret}\"")),
+            ("Token", &format!("\"{token}\"")),
+            ("Expiration", "\"2021-09-21T04:16:53Z\""),
+            ("AccountId", &format!("\"{account}\"")),
+        ]);
+        let credentials = parse(&text).unwrap();
+        assert_eq!(credentials.access_key_id(), key);
+        assert_eq!(credentials.secret_access_key(), secret);
+        assert_eq!(credentials.session_token(), token);
+        assert_eq!(credentials.account_id(), Some(account.as_str()));
+    }
+
+    #[test]
+    fn oversize_fields_are_named() {
+        let cases = [
+            ("AccessKeyId", crate::credentials::ACCESS_KEY_ID_CAPACITY),
+            (
+                "SecretAccessKey",
+                crate::credentials::SECRET_ACCESS_KEY_CAPACITY,
+            ),
+            ("Token", crate::credentials::SESSION_TOKEN_CAPACITY),
+            ("AccountId", crate::credentials::ACCOUNT_ID_CAPACITY),
+            ("Expiration", EXPIRATION_CAPACITY),
+        ];
+        for (name, capacity) in cases {
+            // One escaped byte past the capacity: decoded length is what counts.
+            let value = format!("\"{}\\u0031\"", "1".repeat(capacity));
+            let mut members: Vec<(&str, &str)> = required_members()
+                .into_iter()
+                .filter(|(key, _)| *key != name)
+                .collect();
+            members.push((name, &value));
+            assert_eq!(field_of(parse(&document(&members)).unwrap_err()), name);
+        }
+    }
+
+    #[test]
+    fn expiration_must_be_rfc3339() {
+        for value in [
+            "\"2021-09-21 04:16:53\"",
+            "\"1632197813\"",
+            "\"2021-02-30T00:00:00Z\"",
+            "\"\"",
+        ] {
+            let text = document(&[
+                ("AccessKeyId", "\"AKID\""),
+                ("SecretAccessKey", "\"SECRET\""),
+                ("Token", "\"TOKEN\""),
+                ("Expiration", value),
+            ]);
+            assert_eq!(field_of(parse(&text).unwrap_err()), "Expiration", "{value}");
+        }
+    }
+
+    #[test]
+    fn expiration_offsets_and_fractions_are_normalised_to_utc() {
+        let text = document(&[
+            ("AccessKeyId", "\"AKID\""),
+            ("SecretAccessKey", "\"SECRET\""),
+            ("Token", "\"TOKEN\""),
+            ("Expiration", "\"2025-01-01T00:30:00.999+01:00\""),
+        ]);
+        assert_eq!(
+            parse(&text).unwrap().expiration(),
+            UnixTime::from_secs(1_735_687_800)
+        );
+    }
+
+    #[test]
+    fn every_truncation_of_a_document_is_refused() {
+        let text = with_member("Nested", r#"{"a":[1,-2.5e3,true,false,null,"\u00e9"]}"#);
+        assert!(parse(&text).is_ok());
+        for end in 0..text.len() {
+            let Some(prefix) = text.get(..end) else {
+                continue;
+            };
+            let error = parse(prefix).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::MalformedCredentials, "{prefix}");
+        }
+    }
+
+    #[test]
+    fn truncation_is_reported_as_such() {
+        let text = SAMPLE.get(..SAMPLE.len() - 3).unwrap();
+        assert_eq!(
+            detail_of(parse(text).unwrap_err()),
+            "the document ends before its JSON object is complete"
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_refused() {
+        let cases = [
+            ("", "the document is empty"),
+            ("  \n ", "the document is empty"),
+            ("[]", "the document is not a JSON object"),
+            ("\"x\"", "the document is not a JSON object"),
+            ("<html>", "the document is not a JSON object"),
+            ("{\"a\":1,}", "expected a string key"),
+            ("{a:1}", "expected a string key"),
+            ("{\"a\" 1}", "expected `:` after a key"),
+            ("{\"a\":1 \"b\":2}", "expected `,` or `}` after a value"),
+            ("{\"a\":[1 2]}", "expected `,` or a closing bracket"),
+            (
+                "{\"a\":[1,]}",
+                "unexpected characters where a value was expected",
+            ),
+            ("{\"a\":{\"b\":1]}", "expected `,` or a closing bracket"),
+            (
+                "{\"a\":[}",
+                "unexpected characters where a value was expected",
+            ),
+            (
+                "{\"a\":tru}",
+                "unexpected characters where a value was expected",
+            ),
+            (
+                "{\"a\":nul",
+                "the document ends before its JSON object is complete",
+            ),
+            ("{\"a\":01}", "expected `,` or `}` after a value"),
+            ("{\"a\":1.}", "a number is malformed"),
+            ("{\"a\":-}", "a number is malformed"),
+            ("{\"a\":1e}", "a number is malformed"),
+            (
+                "{\"a\":+1}",
+                "unexpected characters where a value was expected",
+            ),
+            ("{} {}", "unexpected data after the JSON object"),
+            ("{}x", "unexpected data after the JSON object"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(detail_of(parse(text).unwrap_err()), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn whitespace_around_the_object_is_allowed() {
+        let text = format!(" \r\n\t{}\n\n", document(&required_members()));
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        let mut bytes = with_member("Other", "\"x\"").into_bytes();
+        bytes.insert(bytes.len() - 3, 0xff);
+        assert_eq!(
+            detail_of(parse_credentials(&bytes).unwrap_err()),
+            "the document is not UTF-8 text"
+        );
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let limit = MAX_NESTING as usize;
+        assert!(parse(&with_member("Deep", &nested(limit))).is_ok());
+        let too_deep = with_member("Deep", &nested(limit + 1));
+        assert_eq!(
+            detail_of(parse(&too_deep).unwrap_err()),
+            "values are nested more than 32 levels deep"
+        );
+        let mixed = format!("{}1{}", "{\"a\":[".repeat(16), "]}".repeat(16));
+        assert!(parse(&with_member("Mixed", &mixed)).is_ok());
+    }
+
+    #[test]
+    fn very_deep_nesting_is_refused_without_recursion() {
+        let text = format!("{{\"a\":{}}}", "[".repeat(1_000_000));
+        assert_eq!(
+            detail_of(parse(&text).unwrap_err()),
+            "values are nested more than 32 levels deep"
+        );
+    }
+
+    #[test]
+    fn errors_never_echo_values() {
+        let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+        let documents = [
+            format!(r#"{{"SecretAccessKey":"{secret}","Token":{secret}}}"#),
+            format!(r#"{{"SecretAccessKey":"{secret}"}}"#),
+            format!(r#"{{"Expiration":"{secret}"}}"#),
+            format!(r#"{{"Token":"{secret}{}"}}"#, "x".repeat(5000)),
+            format!(r#"{{"Token":"{secret}"#),
+            format!(r#"{{"Token":"{secret}\q"}}"#),
+        ];
+        for text in documents {
+            let error = parse(&text).unwrap_err();
+            assert!(!error.to_string().contains(secret), "{error}");
+            assert!(!format!("{error:?}").contains(secret), "{error:?}");
+        }
+    }
+
+    /// The credentials bodies of the SEP v2.1.1 vectors, each paired with the `accountId` its outcome
+    /// expects, and the role-list bodies.
+    fn sep_vectors() -> (Vec<(String, Option<String>)>, Vec<String>) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/vectors/imds-credentials-sep-v2.1.1-test-spec.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut credentials = Vec::new();
+        let mut roles = Vec::new();
+        for case in cases.as_array().unwrap() {
+            let mut outcomes = case["outcomes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|outcome| outcome["result"] == "credentials");
+            for expectation in case["expectations"].as_array().unwrap() {
+                let response = &expectation["response"];
+                if response["status"] != 200 {
+                    continue;
+                }
+                match &response["body"] {
+                    serde_json::Value::String(role) => roles.push(role.clone()),
+                    body @ serde_json::Value::Object(_) => {
+                        let outcome = outcomes.next().unwrap();
+                        let account_id = outcome
+                            .get("accountId")
+                            .map(|id| id.as_str().unwrap().to_string());
+                        credentials.push((serde_json::to_string_pretty(body).unwrap(), account_id));
+                    }
+                    other => panic!("unexpected body {other}"),
+                }
+            }
+            assert!(outcomes.next().is_none(), "{}", case["summary"]);
+        }
+        (credentials, roles)
+    }
+
+    #[test]
+    fn every_sep_vector_body_parses_with_its_account_id() {
+        let (bodies, roles) = sep_vectors();
+        assert_eq!(bodies.len(), 18);
+        assert!(bodies.iter().any(|(_, account_id)| account_id.is_some()));
+        assert!(bodies.iter().any(|(_, account_id)| account_id.is_none()));
+        for (body, account_id) in &bodies {
+            let credentials = parse(body).unwrap();
+            assert_eq!(credentials.account_id(), account_id.as_deref(), "{body}");
+            assert_eq!(credentials.access_key_id(), "ASIAIOSFODNN7EXAMPLE");
+            assert!(credentials.expiration() > UnixTime::from_secs(1_741_816_396));
+        }
+        assert!(!roles.is_empty());
+        for role in roles {
+            assert_eq!(
+                crate::credentials::parse_role_name(role.as_bytes())
+                    .unwrap()
+                    .as_str(),
+                role
+            );
+        }
+    }
 }
