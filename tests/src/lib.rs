@@ -1,1 +1,13 @@
-//! Test kit: mock IMDS server and conformance runner.
+//! Test kit for `imds`: the loopback mock IMDS server, the conformance scenarios' runner, and the
+//! Rust `imds` command (binary `imds`) that the scenarios hold every front end to.
+//!
+//! * [`mock`]: [`mock::MockServer`], an HTTP/1.1 IMDS on `127.0.0.1` or `[::1]` that serves what a
+//!   [`script::Script`] says and logs every request.
+//! * [`conformance`]: reads `tests/conformance/*.json` and runs each scenario against any `imds`
+//!   command line, comparing requests, stdout, stderr and exit code.
+//! * [`json`]: the small JSON reader/writer these files use.
+
+pub mod conformance;
+pub mod json;
+pub mod mock;
+pub mod script;

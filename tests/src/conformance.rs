@@ -1,0 +1,1 @@
+//! Conformance scenarios (placeholder while the runner is written).
