@@ -117,7 +117,7 @@ impl fmt::Debug for Credentials {
             .field("access_key_id", &self.access_key_id.as_str())
             .field("secret_access_key", &"** redacted **")
             .field("session_token", &"** redacted **")
-            .field("expiration", &self.expiration.rfc3339())
+            .field("expiration", &format_args!("{}", self.expiration.rfc3339()))
             .field("account_id", &self.account_id())
             .finish()
     }
@@ -319,5 +319,157 @@ impl Digits<'_> {
         }
         self.0 = self.0.get(digits..).unwrap_or(&[]);
         Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::format;
+    use std::string::String;
+
+    use super::*;
+    use crate::error::Context;
+
+    fn credentials(account_id: Option<&str>) -> Credentials {
+        Credentials {
+            access_key_id: heapless::String::try_from("ASIARTEST").unwrap(),
+            secret_access_key: heapless::String::try_from("wJalrXUtnFEMI/K7MDENG").unwrap(),
+            session_token: heapless::String::try_from("AQoEXAMPLEH4aoAH0gNCAPy").unwrap(),
+            expiration: UnixTime::from_secs(1_632_197_813),
+            account_id: account_id.map(|id| heapless::String::try_from(id).unwrap()),
+        }
+    }
+
+    fn process_json(credentials: &Credentials) -> String {
+        let mut out = String::new();
+        credentials.write_process_json(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn process_json_has_the_documented_keys_in_order() {
+        assert_eq!(
+            process_json(&credentials(None)),
+            r#"{"Version":1,"AccessKeyId":"ASIARTEST","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG","SessionToken":"AQoEXAMPLEH4aoAH0gNCAPy","Expiration":"2021-09-21T04:16:53Z"}"#
+        );
+    }
+
+    #[test]
+    fn process_json_ends_with_the_account_id_when_known() {
+        assert_eq!(
+            process_json(&credentials(Some("123456789101"))),
+            r#"{"Version":1,"AccessKeyId":"ASIARTEST","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG","SessionToken":"AQoEXAMPLEH4aoAH0gNCAPy","Expiration":"2021-09-21T04:16:53Z","AccountId":"123456789101"}"#
+        );
+    }
+
+    #[test]
+    fn process_json_escapes_strings() {
+        let mut tricky = credentials(Some("1\"2"));
+        tricky.session_token =
+            heapless::String::try_from("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}j é\u{7f}")
+                .unwrap();
+        let json = process_json(&tricky);
+        assert!(
+            json.contains(r#""SessionToken":"a\"b\\c\nd\re\tf\bg\fh\u0001i\u001fj é"#),
+            "{json}"
+        );
+        assert!(json.ends_with(r#""AccountId":"1\"2"}"#), "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["SessionToken"], tricky.session_token.as_str());
+        assert_eq!(value["AccountId"], "1\"2");
+        assert_eq!(value["Version"], 1);
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let shown = format!("{:?}", credentials(Some("123456789101")));
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(!shown.contains("AQoEXAMPLE"), "{shown}");
+        assert!(shown.contains("ASIARTEST"), "{shown}");
+        assert!(shown.contains("2021-09-21T04:16:53Z"), "{shown}");
+        assert!(shown.contains("123456789101"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+        let pretty = format!("{:#?}", credentials(None));
+        assert!(!pretty.contains("wJalrXUtnFEMI") && !pretty.contains("AQoEXAMPLE"));
+    }
+
+    #[test]
+    fn with_expiration_changes_only_the_expiration() {
+        let original = credentials(Some("123456789101"));
+        let extended = original.with_expiration(UnixTime::from_secs(2_000_000_000));
+        assert_eq!(extended.expiration(), UnixTime::from_secs(2_000_000_000));
+        assert_eq!(original.expiration(), UnixTime::from_secs(1_632_197_813));
+        assert_eq!(extended.with_expiration(original.expiration()), original);
+    }
+
+    fn role(body: &str) -> Result<RoleName, Error> {
+        parse_role_name(body.as_bytes())
+    }
+
+    fn role_detail(body: &[u8]) -> &'static str {
+        let error = parse_role_name(body).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidRoleName);
+        match error.context() {
+            Context::Detail(detail) => detail,
+            other => panic!("expected a detail, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn role_name_is_the_first_line_trimmed() {
+        assert_eq!(role("my-role").unwrap().as_str(), "my-role");
+        assert_eq!(role("my-role\n").unwrap().as_str(), "my-role");
+        assert_eq!(
+            role("  my-role \r\nother-role\n").unwrap().as_str(),
+            "my-role"
+        );
+        assert_eq!(role("\n\n\tmy-role\n").unwrap().as_str(), "my-role");
+        assert_eq!(role("a+=,.@_-Z9").unwrap().as_str(), "a+=,.@_-Z9");
+    }
+
+    #[test]
+    fn role_name_of_128_characters_is_accepted() {
+        let name = "r".repeat(128);
+        assert_eq!(role(&name).unwrap().as_str(), name);
+    }
+
+    #[test]
+    fn empty_role_list_is_an_invalid_role_name() {
+        for body in ["", "\n", "  \r\n \t "] {
+            assert_eq!(
+                role_detail(body.as_bytes()),
+                "the role list is empty",
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_names_that_are_not_iam_names_are_refused() {
+        let too_long = "r".repeat(129);
+        for body in [
+            "my role",
+            "../../latest/api/token",
+            "role/with/slashes",
+            "role?x=1",
+            "role%20",
+            "rôle",
+            "role\u{0}",
+            "<html><body>404</body></html>",
+            too_long.as_str(),
+        ] {
+            assert_eq!(
+                role_detail(body.as_bytes()),
+                "the role name is not 1 to 128 characters from letters, digits and +=,.@_-",
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_list_that_is_not_utf8_is_refused() {
+        assert_eq!(role_detail(b"role\xff"), "the role list is not UTF-8 text");
     }
 }
