@@ -1,0 +1,274 @@
+//! `Client`: the core's sans-IO client, mirrored. JavaScript drives it exactly as a C or Rust host
+//! does: start an operation, `poll(now)` for the next [`Action`], carry it out, feed back what
+//! happened with the `handle*` methods, until `poll` returns `{kind: 'done'}` or throws.
+
+use imds_core::client::IoError;
+use imds_core::{Instant, UnixTime};
+use napi::JsDate;
+use napi::bindgen_prelude::{Buffer, Env};
+use napi_derive::napi;
+
+use crate::diagnostic::{Diagnostic, drain_into};
+use crate::error::{Result, from_napi, invalid_argument, to_js};
+use crate::settings::Settings;
+
+/// What the host must do next (the core's `Action`; read each kind's instruction there).
+/// Times are milliseconds on the host's monotonic clock (`performance.now()`).
+#[napi(discriminant = "kind", discriminant_case = "lowercase")]
+pub enum Action {
+    /// Open a TCP connection (TLS for `tls`); then `handleConnected`, or `handleIoError`, or
+    /// `handleTimeout` once `deadline` passes.
+    Connect {
+        /// Host name or IP literal, without brackets.
+        host: String,
+        /// TCP port.
+        port: u32,
+        /// Whether the endpoint is `https`.
+        tls: bool,
+        /// Give up connecting at this time.
+        deadline: f64,
+    },
+    /// Write all of `data`, then `poll` again.
+    Send {
+        /// The request bytes.
+        data: Buffer,
+        /// Give up writing at this time.
+        deadline: f64,
+    },
+    /// Read; feed `handleData` / `handleEof`, or `handleTimeout` once `deadline` passes.
+    Receive {
+        /// Give up reading at this time.
+        deadline: f64,
+    },
+    /// Close the connection, then `poll` again.
+    Close,
+    /// Poll again at `until` (retry back-off).
+    Wait {
+        /// When to poll again.
+        until: f64,
+    },
+    /// The operation succeeded: read `credentials()` or `body()`.
+    Done,
+}
+
+/// Credentials as the core returned them. `secretAccessKey` and `sessionToken` are secrets.
+#[napi(object, object_from_js = false)]
+pub struct Credentials<'env> {
+    /// The access key id (`ASIA…`).
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token.
+    pub session_token: String,
+    /// When the credentials expire.
+    pub expiration: JsDate<'env>,
+    /// The AWS account id, when IMDS sent one.
+    pub account_id: Option<String>,
+}
+
+/// The IMDS client (the core's `Client`): long-lived, one operation at a time, caches the token,
+/// the role name and the last good credentials. Not thread-safe; one per provider.
+#[napi]
+pub struct Client {
+    inner: imds_core::Client,
+}
+
+/// Milliseconds from `performance.now()` as the core's [`Instant`] (negative or NaN count as 0).
+fn instant(now: f64) -> Instant {
+    // `as` saturates: NaN and negatives become 0, huge values the end of time.
+    Instant::from_millis(now as u64)
+}
+
+fn millis(instant: Instant) -> f64 {
+    instant.as_millis() as f64
+}
+
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(0x696d_6473_u64)
+}
+
+#[napi]
+impl Client {
+    /// A client for `settings`. `seed` (optional) is randomness for back-off jitter; by default a
+    /// random one.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(settings: &Settings, seed: Option<f64>) -> Self {
+        let seed = seed.map_or_else(random_seed, |seed| seed as u64);
+        Self {
+            inner: imds_core::Client::new(&settings.inner, seed),
+        }
+    }
+
+    /// The settings this client uses.
+    #[napi(getter, catch_unwind)]
+    pub fn settings(&self) -> Settings {
+        Settings {
+            inner: self.inner.settings().clone(),
+        }
+    }
+
+    /// Starts fetching credentials. `wallMs` is the wall-clock time (`Date.now()`) against which
+    /// expirations are compared; by default the system clock.
+    #[napi(catch_unwind)]
+    pub fn start_credentials(&mut self, now: f64, wall_ms: Option<f64>) -> Result<()> {
+        let wall_ms = wall_ms.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_millis() as f64)
+        });
+        let wall = UnixTime::from_secs((wall_ms / 1000.0).floor() as i64);
+        self.inner
+            .start_credentials(instant(now), wall)
+            .map_err(to_js)
+    }
+
+    /// Starts reading a metadata path: relative to `/latest/meta-data/` (`placement/region`), or
+    /// absolute when it starts with `/latest/`.
+    #[napi(catch_unwind)]
+    pub fn start_get(&mut self, path: String, now: f64) -> Result<()> {
+        self.inner.start_get(&path, instant(now)).map_err(to_js)
+    }
+
+    /// What to do next. Throws when the operation failed (terminal for it; the client stays
+    /// usable).
+    #[napi(catch_unwind)]
+    pub fn poll(&mut self, now: f64) -> Result<Action> {
+        use imds_core::Action as Core;
+        let action = self.inner.poll(instant(now)).map_err(to_js)?;
+        Ok(match action {
+            Core::Connect {
+                host,
+                port,
+                tls,
+                deadline,
+            } => Action::Connect {
+                host: host.to_owned(),
+                port: u32::from(port),
+                tls,
+                deadline: millis(deadline),
+            },
+            Core::Send { data, deadline } => Action::Send {
+                data: Buffer::from(data),
+                deadline: millis(deadline),
+            },
+            Core::Receive { deadline } => Action::Receive {
+                deadline: millis(deadline),
+            },
+            Core::Close => Action::Close,
+            Core::Wait { until } => Action::Wait {
+                until: millis(until),
+            },
+            Core::Done => Action::Done,
+            _ => {
+                return Err(invalid_argument(
+                    "the core asked for an action this binding does not know; update imds".into(),
+                ));
+            }
+        })
+    }
+
+    /// The connection asked for by `connect` is open.
+    #[napi(catch_unwind)]
+    pub fn handle_connected(&mut self, now: f64) -> Result<()> {
+        self.inner.handle_connected(instant(now)).map_err(to_js)
+    }
+
+    /// Bytes arrived on the connection.
+    #[napi(catch_unwind)]
+    pub fn handle_data(&mut self, now: f64, data: Buffer) -> Result<()> {
+        self.inner.handle_data(instant(now), &data).map_err(to_js)
+    }
+
+    /// The peer closed the connection.
+    #[napi(catch_unwind)]
+    pub fn handle_eof(&mut self, now: f64) -> Result<()> {
+        self.inner.handle_eof(instant(now)).map_err(to_js)
+    }
+
+    /// Connecting, sending or receiving failed: `kind` is `connectionRefused`, `connectFailed`,
+    /// `connectionReset` or `other`.
+    #[napi(catch_unwind)]
+    pub fn handle_io_error(
+        &mut self,
+        now: f64,
+        #[napi(
+            ts_arg_type = "'connectionRefused' | 'connectFailed' | 'connectionReset' | 'other'"
+        )]
+        kind: String,
+    ) -> Result<()> {
+        let error = match kind.as_str() {
+            "connectionRefused" => IoError::ConnectionRefused,
+            "connectFailed" => IoError::ConnectFailed,
+            "connectionReset" => IoError::ConnectionReset,
+            "other" => IoError::Other,
+            other => {
+                return Err(invalid_argument(format!(
+                    "unknown I/O error kind `{other}`"
+                )));
+            }
+        };
+        self.inner
+            .handle_io_error(instant(now), error)
+            .map_err(to_js)
+    }
+
+    /// The deadline of the current action passed.
+    #[napi(catch_unwind)]
+    pub fn handle_timeout(&mut self, now: f64) -> Result<()> {
+        self.inner.handle_timeout(instant(now)).map_err(to_js)
+    }
+
+    /// The credentials of the last successful credentials operation, or `null`.
+    #[napi(catch_unwind)]
+    pub fn credentials<'env>(&self, env: &'env Env) -> Result<Option<Credentials<'env>>> {
+        let Some(c) = self.inner.credentials() else {
+            return Ok(None);
+        };
+        let expiration_ms = c.expiration().as_secs() as f64 * 1000.0;
+        let expiration = env.create_date(expiration_ms).map_err(from_napi)?;
+        Ok(Some(Credentials {
+            access_key_id: c.access_key_id().to_owned(),
+            secret_access_key: c.secret_access_key().to_owned(),
+            session_token: c.session_token().to_owned(),
+            expiration,
+            account_id: c.account_id().map(str::to_owned),
+        }))
+    }
+
+    /// The `credential_process` JSON of the last credentials (what `imds credentials` prints,
+    /// without the newline), or `null`.
+    #[napi(catch_unwind)]
+    pub fn process_json(&self) -> Option<String> {
+        let credentials = self.inner.credentials()?;
+        let mut json = String::new();
+        credentials.write_process_json(&mut json).ok()?;
+        Some(json)
+    }
+
+    /// The body of the last successful metadata read, or `null`.
+    #[napi(catch_unwind)]
+    pub fn body(&self) -> Option<Buffer> {
+        self.inner.body().map(Buffer::from)
+    }
+
+    /// The next queued diagnostic (oldest first), or `null`.
+    #[napi(catch_unwind)]
+    pub fn poll_diagnostic(&mut self) -> Option<Diagnostic> {
+        self.inner.poll_diagnostic().map(Diagnostic::from)
+    }
+
+    /// Every queued diagnostic, oldest first (empties the queue).
+    #[napi(catch_unwind)]
+    pub fn diagnostics(&mut self) -> Vec<Diagnostic> {
+        let mut all = Vec::new();
+        drain_into(&mut self.inner, &mut all);
+        all
+    }
+
+    /// Abandons the running operation, keeping caches. Close the connection yourself.
+    #[napi(catch_unwind)]
+    pub fn cancel(&mut self) {
+        self.inner.cancel();
+    }
+}
