@@ -6,8 +6,21 @@
 //! aws-config's `merge_paths` does: strip one trailing `/` from the prefix, then add the request path
 //! (which starts with `/`), so `http://h:1`, `http://h:1/` give `/latest/api/token` and
 //! `http://h/prefix/` gives `/prefix/latest/api/token`.
+//!
+//! ```
+//! use imds_core::endpoint::Endpoint;
+//!
+//! let endpoint = Endpoint::parse("http://[::1]:1338/prefix/").unwrap();
+//! assert_eq!(endpoint.host(), "::1");
+//! assert_eq!(endpoint.port(), 1338);
+//! let mut url = heapless::String::<128>::new();
+//! endpoint.write_url("/latest/api/token", &mut url).unwrap();
+//! assert_eq!(url, "http://[::1]:1338/prefix/latest/api/token");
+//! ```
 
 use core::fmt;
+use core::net::{Ipv4Addr, Ipv6Addr};
+use core::str::FromStr;
 
 use crate::error::SettingProblem;
 use crate::settings::EndpointMode;
@@ -16,6 +29,11 @@ use crate::settings::EndpointMode;
 pub const HOST_CAPACITY: usize = 255;
 /// Longest path prefix stored.
 pub const PATH_PREFIX_CAPACITY: usize = 256;
+
+/// The host of the IPv4 default endpoint.
+pub const IPV4_DEFAULT_HOST: &str = "169.254.169.254";
+/// The host of the IPv6 default endpoint (written bracketed in URLs: `http://[fd00:ec2::254]`).
+pub const IPV6_DEFAULT_HOST: &str = "fd00:ec2::254";
 
 /// `http` or `https`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -27,8 +45,26 @@ pub enum Scheme {
     Https,
 }
 
-/// A validated IMDS endpoint.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+impl Scheme {
+    /// `http` or `https`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+
+    /// The port used when the URL names none: 80 or 443.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            Self::Http => 80,
+            Self::Https => 443,
+        }
+    }
+}
+
+/// A validated IMDS endpoint. [`Endpoint::default`] is the IPv4 default, `http://169.254.169.254`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     scheme: Scheme,
     host: heapless::String<HOST_CAPACITY>,
@@ -37,17 +73,97 @@ pub struct Endpoint {
     path_prefix: heapless::String<PATH_PREFIX_CAPACITY>,
 }
 
+impl Default for Endpoint {
+    fn default() -> Self {
+        Self::for_mode(EndpointMode::Ipv4)
+    }
+}
+
+/// Characters allowed anywhere in an endpoint URL: RFC 3986 unreserved, sub-delims, `%` and the
+/// general delimiters. Everything else (space, controls, `"<>\^{|}` and non-ASCII) is refused.
+fn is_uri_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%:/?#[]@".contains(&b)
+}
+
+/// Characters allowed in a host name: letters, digits, `-`, `.` and `_`.
+fn is_host_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._".contains(&b)
+}
+
 impl Endpoint {
     /// Parses and validates an endpoint URL (surrounding ASCII whitespace is trimmed).
+    ///
+    /// The checks run in this order, so the first problem found is the one reported: characters
+    /// ([`SettingProblem::InvalidUrlCharacter`]), `scheme://` ([`SettingProblem::NotAUrl`]), scheme
+    /// ([`SettingProblem::UnsupportedScheme`]), fragment, userinfo, host
+    /// ([`SettingProblem::InvalidHost`]), port, then the stored lengths
+    /// ([`SettingProblem::TooLong`]).
     pub fn parse(text: &str) -> Result<Self, SettingProblem> {
-        let _ = text;
-        Err(SettingProblem::NotAUrl)
+        let text = text.trim_ascii();
+        if text.is_empty() {
+            return Err(SettingProblem::NotAUrl);
+        }
+        if !text.bytes().all(is_uri_byte) {
+            return Err(SettingProblem::InvalidUrlCharacter);
+        }
+        let (scheme, rest) = text.split_once("://").ok_or(SettingProblem::NotAUrl)?;
+        let scheme = if scheme.eq_ignore_ascii_case("http") {
+            Scheme::Http
+        } else if scheme.eq_ignore_ascii_case("https") {
+            Scheme::Https
+        } else if !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            return Err(SettingProblem::UnsupportedScheme);
+        } else {
+            return Err(SettingProblem::NotAUrl);
+        };
+        if rest.contains('#') {
+            return Err(SettingProblem::UrlHasFragment);
+        }
+        // The query is dropped: IMDS request targets never carry one.
+        let rest = rest.split_once('?').map_or(rest, |(before, _)| before);
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(SettingProblem::UrlHasUserinfo);
+        }
+        let (host, port) = split_host_port(authority)?;
+        let explicit_port = port.is_some();
+        let port = match port {
+            Some(port) => parse_port(port)?,
+            None => scheme.default_port(),
+        };
+        let path = path.strip_suffix('/').unwrap_or(path);
+        Ok(Self {
+            scheme,
+            host: heapless::String::try_from(host).map_err(|_| SettingProblem::TooLong)?,
+            port,
+            explicit_port,
+            path_prefix: heapless::String::try_from(path).map_err(|_| SettingProblem::TooLong)?,
+        })
     }
 
-    /// The default endpoint for `mode`.
+    /// The default endpoint for `mode`: `http://169.254.169.254` or `http://[fd00:ec2::254]`.
     pub fn for_mode(mode: EndpointMode) -> Self {
-        let _ = mode;
-        Self::default()
+        let host = match mode {
+            EndpointMode::Ipv4 => IPV4_DEFAULT_HOST,
+            EndpointMode::Ipv6 => IPV6_DEFAULT_HOST,
+        };
+        let mut stored = heapless::String::new();
+        // Both default hosts are far shorter than HOST_CAPACITY.
+        let _ = stored.push_str(host);
+        Self {
+            scheme: Scheme::Http,
+            host: stored,
+            port: Scheme::Http.default_port(),
+            explicit_port: false,
+            path_prefix: heapless::String::new(),
+        }
     }
 
     /// `http` or `https`.
@@ -78,14 +194,69 @@ impl Endpoint {
 
     /// Writes the `Host` header value: host (bracketed if IPv6) and `:port` when the URL had one.
     pub fn write_host_header(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        let _ = out;
+        // A reg-name never contains ':', so a ':' means an IPv6 literal.
+        if self.host.contains(':') {
+            out.write_char('[')?;
+            out.write_str(&self.host)?;
+            out.write_char(']')?;
+        } else {
+            out.write_str(&self.host)?;
+        }
+        if self.explicit_port {
+            write!(out, ":{}", self.port)?;
+        }
         Ok(())
     }
 
     /// Writes the absolute URL of `path`, e.g. `http://169.254.169.254/latest/api/token`.
     pub fn write_url(&self, path: &str, out: &mut dyn fmt::Write) -> fmt::Result {
-        let _ = (path, out);
-        Ok(())
+        out.write_str(self.scheme.as_str())?;
+        out.write_str("://")?;
+        self.write_host_header(out)?;
+        self.write_target(path, out)
+    }
+}
+
+/// Splits `authority` (no userinfo) into a validated host (brackets removed) and the port text.
+fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), SettingProblem> {
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        let (literal, after) = bracketed
+            .split_once(']')
+            .ok_or(SettingProblem::InvalidHost)?;
+        if Ipv6Addr::from_str(literal).is_err() {
+            return Err(SettingProblem::InvalidHost);
+        }
+        return match after {
+            "" => Ok((literal, None)),
+            _ => match after.strip_prefix(':') {
+                Some(port) => Ok((literal, Some(port))),
+                None => Err(SettingProblem::InvalidHost),
+            },
+        };
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let looks_numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let valid = !host.is_empty()
+        && host.bytes().all(is_host_name_byte)
+        && (!looks_numeric || Ipv4Addr::from_str(host).is_ok());
+    if valid {
+        Ok((host, port))
+    } else {
+        Err(SettingProblem::InvalidHost)
+    }
+}
+
+/// A port from 1 to 65535, decimal digits only.
+fn parse_port(text: &str) -> Result<u16, SettingProblem> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SettingProblem::InvalidPort);
+    }
+    match u16::from_str(text) {
+        Ok(port) if port != 0 => Ok(port),
+        _ => Err(SettingProblem::InvalidPort),
     }
 }
 

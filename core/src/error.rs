@@ -178,7 +178,7 @@ pub enum SettingProblem {
     InvalidPort,
     /// Not a positive decimal number of seconds.
     NotATimeout,
-    /// Not a whole number from 1 up.
+    /// Not a whole number from 1 to 10 ([`crate::settings::MAX_ATTEMPTS`]).
     NotAnAttemptCount,
     /// Not a valid IAM name (`[\w+=,.@-]{1,128}`).
     NotAnIamName,
@@ -190,6 +190,10 @@ pub enum SettingProblem {
     TooLong,
     /// The key is not a setting this library knows.
     UnknownSetting,
+    /// The URL's host is not a host name, an IPv4 address or a bracketed IPv6 address.
+    InvalidHost,
+    /// The setting cannot be given from this source (e.g. `token_ttl` from the environment).
+    NotFromThisSource,
 }
 
 impl SettingProblem {
@@ -209,12 +213,20 @@ impl SettingProblem {
             }
             Self::InvalidPort => "expected a port from 1 to 65535",
             Self::NotATimeout => "expected a positive number of seconds such as 1 or 0.5",
-            Self::NotAnAttemptCount => "expected a whole number of attempts from 1 up",
+            Self::NotAnAttemptCount => "expected a whole number of attempts from 1 to 10",
             Self::NotAnIamName => "expected 1 to 128 characters from letters, digits and +=,.@_-",
-            Self::NotSeconds => "expected a whole number of seconds in range",
+            Self::NotSeconds => {
+                "expected a whole number of seconds (token_ttl: 1 to 21600; refresh_window: 0 to 3600)"
+            }
             Self::NotACredentialsApi => "expected legacy or extended",
             Self::TooLong => "the value is too long",
             Self::UnknownSetting => "not a setting this library knows",
+            Self::InvalidHost => {
+                "expected a host name, an IPv4 address or a bracketed IPv6 address such as [::1]"
+            }
+            Self::NotFromThisSource => {
+                "this setting cannot be given from this source (see the settings table in README.md)"
+            }
         }
     }
 }
@@ -423,6 +435,8 @@ impl fmt::Display for Error {
             (kind, Context::ConfigLine { line, problem }) => {
                 write!(f, "{} at line {line}: {problem}", describe(kind))
             }
+            // A config file that cannot be read is not "malformed": the detail says it all.
+            (ErrorKind::ConfigFile, Context::Detail(detail)) => f.write_str(detail),
             (kind, Context::Detail(detail)) => write!(f, "{}: {detail}", describe(kind)),
             (kind, _) => f.write_str(describe(kind)),
         }

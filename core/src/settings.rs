@@ -7,11 +7,46 @@
 //!
 //! The resolver does not read the environment or any file: the host feeds it (see `host` with the
 //! `std` feature).
+//!
+//! ```
+//! use imds_core::config_file::ConfigFile;
+//! use imds_core::settings::{Resolver, Setting, Source};
+//!
+//! let mut resolver = Resolver::new();
+//! let file = ConfigFile::new("[default]\nec2_metadata_service_endpoint_mode = IPv6\n");
+//! resolver.set_profile(&file, "default").unwrap();
+//! resolver.set(Setting::Timeout, Source::Env, "0.5").unwrap();
+//! let settings = resolver.resolve().unwrap();
+//! assert_eq!(settings.endpoint.value.to_string(), "http://[fd00:ec2::254]");
+//! assert_eq!(settings.endpoint.source, Source::Profile);
+//! assert_eq!(settings.timeout_ms.value, 500);
+//! ```
+//!
+//! Parsing rules (every value is trimmed of ASCII whitespace first; an empty value means "unset",
+//! except for the instance profile name, where a blank configured name is an error):
+//!
+//! | setting | accepted |
+//! |---|---|
+//! | `disabled`, `v1_disabled` | `true` or `false`, ASCII-case-insensitive |
+//! | `endpoint` | an absolute `http`/`https` URL, see [`Endpoint::parse`] |
+//! | `endpoint_mode` | `IPv4` or `IPv6`, ASCII-case-insensitive |
+//! | `timeout` | decimal seconds greater than 0 (`1`, `0.5`); rounded to milliseconds |
+//! | `attempts` | a whole number from 1 to [`MAX_ATTEMPTS`] |
+//! | `instance_profile_name` | an IAM name, see [`is_valid_iam_name`] |
+//! | `token_ttl` | whole seconds from 1 to [`MAX_TOKEN_TTL_SECS`] |
+//! | `credentials_api` | `legacy` or `extended`, ASCII-case-insensitive |
+//! | `refresh_window` | whole seconds from 0 to [`MAX_REFRESH_WINDOW_SECS`] |
+//!
+//! Only the winning value of each setting is parsed: an invalid value that a higher-precedence
+//! source overrides is not an error. The winning value of every setting must be valid, even the
+//! endpoint mode when an endpoint makes it irrelevant.
 
 use core::fmt;
 
+use crate::config_file::ConfigFile;
 use crate::endpoint::Endpoint;
-use crate::error::Error;
+use crate::error::{Context, Error, ErrorKind, SettingProblem};
+use crate::text::ShortText;
 
 /// Where a value came from, in increasing precedence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -232,12 +267,48 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 1_000;
 pub const DEFAULT_ATTEMPTS: u8 = 4;
 /// Default refresh window: credentials are refreshed this long before they expire, in seconds.
 pub const DEFAULT_REFRESH_WINDOW_SECS: u32 = 300;
+/// Most attempts per request accepted (more only delays the answer on an instance without IMDS).
+pub const MAX_ATTEMPTS: u8 = 10;
+/// Longest token TTL IMDS grants, in seconds (6 hours).
+pub const MAX_TOKEN_TTL_SECS: u32 = 21_600;
+/// Longest refresh window accepted, in seconds (1 hour; IMDS credentials last about 6 hours).
+pub const MAX_REFRESH_WINDOW_SECS: u32 = 3_600;
 
-/// Resolved settings: every value with its source. Build with [`Resolver::resolve`].
+/// Whether the config file was found, for the `imds settings` report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConfigFileStatus {
+    /// The file was read.
+    Read,
+    /// Nothing exists at the path (not an error, even for a path named by `AWS_CONFIG_FILE`).
+    NotFound,
+    /// No path could be formed: `AWS_CONFIG_FILE` and `HOME` are both unset.
+    NoHome,
+}
+
+/// Which config file and profile the host used: recorded by [`Resolver::set_origin`] and printed
+/// by [`Settings::write_report`] so that a user can see why a profile value was (not) applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigOrigin {
+    /// The active profile (`AWS_PROFILE`, else `default`), truncated for display.
+    pub profile: ShortText<64>,
+    /// [`Source::Env`] when `AWS_PROFILE` named it, else [`Source::Default`].
+    pub profile_source: Source,
+    /// Whether the config file has a section for the profile.
+    pub profile_found: bool,
+    /// The config file path (empty with [`ConfigFileStatus::NoHome`]), truncated for display.
+    pub path: ShortText<256>,
+    /// [`Source::Env`] when `AWS_CONFIG_FILE` named it, else [`Source::Default`] (`~/.aws/config`).
+    pub path_source: Source,
+    /// Whether it was read.
+    pub status: ConfigFileStatus,
+}
+
+/// Resolved settings: every value with its source. Build with [`Resolver::resolve`];
+/// [`Settings::default`] is what resolving nothing gives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
-    /// IMDS disabled.
+    /// IMDS disabled. When `true`, make no request: report [`Settings::disabled_error`].
     pub disabled: Resolved<bool>,
     /// IMDSv1 fallback refused.
     pub v1_disabled: Resolved<bool>,
@@ -257,12 +328,301 @@ pub struct Settings {
     pub credentials_api: Resolved<CredentialsApi>,
     /// Refresh window, seconds.
     pub refresh_window_secs: Resolved<u32>,
+    /// Which config file and profile were used, when the host recorded it.
+    pub config_origin: Option<ConfigOrigin>,
+    /// The text that set `disabled` (for the Disabled error message).
+    disabled_text: ShortText<64>,
+    /// Whether the endpoint was derived from the endpoint mode (no endpoint configured).
+    endpoint_from_mode: bool,
+}
+
+const fn default_of<T>(value: T) -> Resolved<T> {
+    Resolved {
+        value,
+        source: Source::Default,
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            disabled: default_of(false),
+            v1_disabled: default_of(false),
+            endpoint: default_of(Endpoint::for_mode(EndpointMode::Ipv4)),
+            endpoint_mode: default_of(EndpointMode::Ipv4),
+            timeout_ms: default_of(DEFAULT_TIMEOUT_MS),
+            attempts: default_of(DEFAULT_ATTEMPTS),
+            instance_profile_name: default_of(None),
+            token_ttl_secs: default_of(DEFAULT_TOKEN_TTL_SECS),
+            credentials_api: default_of(CredentialsApi::Legacy),
+            refresh_window_secs: default_of(DEFAULT_REFRESH_WINDOW_SECS),
+            config_origin: None,
+            disabled_text: ShortText::new("false"),
+            endpoint_from_mode: true,
+        }
+    }
+}
+
+/// The request path of the IMDSv2 token, reported as `token_url`.
+pub const TOKEN_PATH: &str = "/latest/api/token";
+
+impl Settings {
+    /// The [`ErrorKind::Disabled`] error to report when IMDS is disabled (`None` when enabled):
+    /// "IMDS is disabled by AWS_EC2_METADATA_DISABLED (env) = `true`; …". Clients and front ends
+    /// return it instead of making any request (exit status 3 for `imds`).
+    pub fn disabled_error(&self) -> Option<Error> {
+        self.disabled.value.then(|| {
+            Error::new(
+                ErrorKind::Disabled,
+                Context::Setting {
+                    setting: Setting::Disabled,
+                    source: self.disabled.source,
+                    value: self.disabled_text,
+                    problem: SettingProblem::NotABoolean,
+                },
+            )
+        })
+    }
+
+    /// Whether the endpoint came from the endpoint mode (no endpoint was configured).
+    pub const fn endpoint_from_mode(&self) -> bool {
+        self.endpoint_from_mode
+    }
+
+    /// Writes the `imds settings` report: what every front end prints, byte for byte.
+    ///
+    /// One line per setting in [`Setting::ALL`] order, `NAME = VALUE (SOURCE)`, where `NAME` is the
+    /// code name, `VALUE` is written the way the setting accepts it (timeout in decimal seconds,
+    /// `(discover)` for an unset instance profile name) and `SOURCE` is `default`, or the source
+    /// and the name the value was read under: `env AWS_…`, `profile ec2_…`, `code …`. The endpoint
+    /// derived from a mode carries the mode's source; a mode that an endpoint overrides says
+    /// `; ignored: an endpoint is set`. Then `token_url = URL`, and when the host recorded them,
+    /// `profile = NAME (SOURCE[, not in the config file])` and
+    /// `config_file = PATH (SOURCE[, not found])` (`(none) (default, HOME is not set)` without a
+    /// path). Every line ends with `\n`. For example:
+    ///
+    /// ```text
+    /// disabled = false (default)
+    /// v1_disabled = false (default)
+    /// endpoint = http://127.0.0.1:1338 (env AWS_EC2_METADATA_SERVICE_ENDPOINT)
+    /// endpoint_mode = IPv4 (default)
+    /// timeout = 0.5 (profile metadata_service_timeout)
+    /// attempts = 4 (default)
+    /// instance_profile_name = (discover) (default)
+    /// token_ttl = 21600 (default)
+    /// credentials_api = legacy (default)
+    /// refresh_window = 300 (default)
+    /// token_url = http://127.0.0.1:1338/latest/api/token
+    /// profile = default (default)
+    /// config_file = /home/user/.aws/config (default)
+    /// ```
+    pub fn write_report(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        for setting in Setting::ALL {
+            write!(out, "{} = ", setting.code_name())?;
+            let source = match setting {
+                Setting::Disabled => write_bool(out, self.disabled)?,
+                Setting::V1Disabled => write_bool(out, self.v1_disabled)?,
+                Setting::Endpoint => {
+                    write!(out, "{}", self.endpoint.value)?;
+                    let named = if self.endpoint_from_mode {
+                        Setting::EndpointMode
+                    } else {
+                        Setting::Endpoint
+                    };
+                    write_source(out, named, self.endpoint.source, "")?;
+                    out.write_char('\n')?;
+                    continue;
+                }
+                Setting::EndpointMode => {
+                    out.write_str(self.endpoint_mode.value.as_str())?;
+                    let note = if self.endpoint_from_mode {
+                        ""
+                    } else {
+                        "ignored: an endpoint is set"
+                    };
+                    write_source(out, setting, self.endpoint_mode.source, note)?;
+                    out.write_char('\n')?;
+                    continue;
+                }
+                Setting::Timeout => {
+                    write_seconds(out, self.timeout_ms.value)?;
+                    self.timeout_ms.source
+                }
+                Setting::Attempts => {
+                    write!(out, "{}", self.attempts.value)?;
+                    self.attempts.source
+                }
+                Setting::InstanceProfileName => {
+                    match &self.instance_profile_name.value {
+                        Some(name) => out.write_str(name)?,
+                        None => out.write_str("(discover)")?,
+                    }
+                    self.instance_profile_name.source
+                }
+                Setting::TokenTtl => {
+                    write!(out, "{}", self.token_ttl_secs.value)?;
+                    self.token_ttl_secs.source
+                }
+                Setting::CredentialsApi => {
+                    out.write_str(self.credentials_api.value.as_str())?;
+                    self.credentials_api.source
+                }
+                Setting::RefreshWindow => {
+                    write!(out, "{}", self.refresh_window_secs.value)?;
+                    self.refresh_window_secs.source
+                }
+            };
+            write_source(out, setting, source, "")?;
+            out.write_char('\n')?;
+        }
+        out.write_str("token_url = ")?;
+        self.endpoint.value.write_url(TOKEN_PATH, out)?;
+        out.write_char('\n')?;
+        if let Some(origin) = &self.config_origin {
+            write!(
+                out,
+                "profile = {} ({}",
+                origin.profile, origin.profile_source
+            )?;
+            if origin.profile_source == Source::Env {
+                out.write_str(" AWS_PROFILE")?;
+            }
+            if !origin.profile_found {
+                out.write_str(", not in the config file")?;
+            }
+            out.write_str(")\n")?;
+            match origin.status {
+                ConfigFileStatus::NoHome => {
+                    out.write_str("config_file = (none) (default, HOME is not set)\n")?
+                }
+                ConfigFileStatus::Read | ConfigFileStatus::NotFound => {
+                    write!(out, "config_file = {} ({}", origin.path, origin.path_source)?;
+                    if origin.path_source == Source::Env {
+                        out.write_str(" AWS_CONFIG_FILE")?;
+                    }
+                    if origin.status == ConfigFileStatus::NotFound {
+                        out.write_str(", not found")?;
+                    }
+                    out.write_str(")\n")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_bool(out: &mut dyn fmt::Write, value: Resolved<bool>) -> Result<Source, fmt::Error> {
+    out.write_str(if value.value { "true" } else { "false" })?;
+    Ok(value.source)
+}
+
+/// ` (default)`, ` (env AWS_…)`, ` (profile key)`, ` (code name)`, with `; note` when given.
+fn write_source(
+    out: &mut dyn fmt::Write,
+    setting: Setting,
+    source: Source,
+    note: &str,
+) -> fmt::Result {
+    write!(out, " ({source}")?;
+    if source != Source::Default {
+        write!(out, " {}", setting.name_for(source))?;
+    }
+    if !note.is_empty() {
+        write!(out, "; {note}")?;
+    }
+    out.write_char(')')
+}
+
+/// Milliseconds as decimal seconds without trailing zeros: `1`, `0.5`, `1.25`.
+fn write_seconds(out: &mut dyn fmt::Write, ms: u32) -> fmt::Result {
+    write!(out, "{}", ms / 1000)?;
+    let fraction = ms % 1000;
+    if fraction != 0 {
+        let (mut digits, mut width) = (fraction, 3);
+        while digits % 10 == 0 {
+            digits /= 10;
+            width -= 1;
+        }
+        write!(out, ".{digits:0width$}")?;
+    }
+    Ok(())
+}
+
+/// Capacity of a stored endpoint value.
+const ENDPOINT_TEXT_CAPACITY: usize = 640;
+/// Capacity of every other stored value.
+const TEXT_CAPACITY: usize = 160;
+/// Sources a value can be set from, in precedence order.
+const SOURCES: [Source; 3] = [Source::Explicit, Source::Env, Source::Profile];
+
+/// One raw value as set.
+#[derive(Clone, Debug, Default)]
+enum Slot<const N: usize> {
+    #[default]
+    Unset,
+    Value(heapless::String<N>),
+    /// Longer than `N`: an error if it wins, with the start of the text for the message.
+    TooLong(ShortText<64>),
+}
+
+impl<const N: usize> Slot<N> {
+    fn store(value: &str) -> Self {
+        match heapless::String::try_from(value) {
+            Ok(text) => Self::Value(text),
+            Err(_) => Self::TooLong(ShortText::new(value)),
+        }
+    }
+}
+
+/// The winning raw value of a setting.
+enum Raw<'a> {
+    Text(&'a str),
+    TooLong(&'a ShortText<64>),
 }
 
 /// Collects raw setting values from every source and resolves them. See the module docs.
+///
+/// Values are stored in fixed-capacity slots (640 bytes for the endpoint, 160 for the others);
+/// a longer value is remembered as too long and is an error only if it wins.
 #[derive(Clone, Debug, Default)]
 pub struct Resolver {
-    // Filled in by the settings work (issue 2).
+    /// `[setting][source]` for every setting but the endpoint, sources as in [`SOURCES`].
+    values: [[Slot<TEXT_CAPACITY>; 3]; 9],
+    endpoint: [Slot<ENDPOINT_TEXT_CAPACITY>; 3],
+    origin: Option<ConfigOrigin>,
+}
+
+/// Index of `setting` in [`Resolver::values`] (the endpoint has its own slots).
+const fn value_index(setting: Setting) -> usize {
+    match setting {
+        Setting::Disabled => 0,
+        Setting::V1Disabled => 1,
+        Setting::EndpointMode => 2,
+        Setting::Timeout => 3,
+        Setting::Attempts => 4,
+        Setting::InstanceProfileName => 5,
+        Setting::TokenTtl => 6,
+        Setting::CredentialsApi => 7,
+        Setting::RefreshWindow | Setting::Endpoint => 8,
+    }
+}
+
+const fn source_index(source: Source) -> usize {
+    match source {
+        Source::Explicit => 0,
+        Source::Env => 1,
+        Source::Profile | Source::Default => 2,
+    }
+}
+
+/// Whether `setting` can be given from `source`.
+const fn has_source(setting: Setting, source: Source) -> bool {
+    match source {
+        Source::Explicit => true,
+        Source::Env => setting.env_name().is_some(),
+        Source::Profile => setting.profile_key().is_some(),
+        Source::Default => false,
+    }
 }
 
 impl Resolver {
@@ -273,24 +633,331 @@ impl Resolver {
 
     /// Records `value` for `setting` from `source`.
     ///
-    /// A later call with the same setting and source replaces the earlier value. Values are trimmed;
-    /// an empty value means "unset". Only the value of the highest-precedence source is parsed by
-    /// [`Resolver::resolve`]. Fails only when the value cannot be stored (longer than the fixed
-    /// capacity) or the setting has no such source.
+    /// A later call with the same setting and source replaces the earlier value. Values are
+    /// trimmed; an empty value means "unset" (except for the instance profile name, where it is
+    /// kept and refused by [`Resolver::resolve`]). Only the value of the highest-precedence source
+    /// is parsed by [`Resolver::resolve`]. Fails only when the setting has no such source
+    /// ([`SettingProblem::NotFromThisSource`]: `disabled` has no profile key, the code-only
+    /// settings no environment variable or profile key, and nothing is set with
+    /// [`Source::Default`]); a value longer than its slot is remembered and refused only if it
+    /// wins.
     pub fn set(&mut self, setting: Setting, source: Source, value: &str) -> Result<(), Error> {
-        let _ = (setting, source, value);
+        if !has_source(setting, source) {
+            return Err(Error::invalid_setting(
+                setting,
+                source,
+                value,
+                SettingProblem::NotFromThisSource,
+            ));
+        }
+        let value = value.trim_ascii();
+        let unset = value.is_empty() && setting != Setting::InstanceProfileName;
+        let at = source_index(source);
+        if setting == Setting::Endpoint {
+            if let Some(slot) = self.endpoint.get_mut(at) {
+                *slot = if unset {
+                    Slot::Unset
+                } else {
+                    Slot::store(value)
+                };
+            }
+        } else if let Some(slot) = self
+            .values
+            .get_mut(value_index(setting))
+            .and_then(|slots| slots.get_mut(at))
+        {
+            *slot = if unset {
+                Slot::Unset
+            } else {
+                Slot::store(value)
+            };
+        }
         Ok(())
+    }
+
+    /// Removes the value of `setting` from `source`, if any.
+    pub fn unset(&mut self, setting: Setting, source: Source) {
+        let at = source_index(source);
+        if !has_source(setting, source) {
+            return;
+        }
+        if setting == Setting::Endpoint {
+            if let Some(slot) = self.endpoint.get_mut(at) {
+                *slot = Slot::Unset;
+            }
+        } else if let Some(slot) = self
+            .values
+            .get_mut(value_index(setting))
+            .and_then(|slots| slots.get_mut(at))
+        {
+            *slot = Slot::Unset;
+        }
+    }
+
+    /// Records, with [`Source::Profile`], every IMDS key of the profile `profile` in `file` (the
+    /// active profile: `AWS_PROFILE`, else `default`). Keys are matched ASCII-case-insensitively,
+    /// the last definition wins; other keys are ignored. Returns whether the file has a section
+    /// for the profile. Fails with [`ErrorKind::ConfigFile`] when any line of the file is
+    /// malformed, even outside the profile.
+    pub fn set_profile(&mut self, file: &ConfigFile<'_>, profile: &str) -> Result<bool, Error> {
+        file.check()?;
+        for property in file.properties(profile)? {
+            let property = property?;
+            let Some(setting) = Setting::from_profile_key(property.key) else {
+                continue;
+            };
+            match property.value.as_single_line() {
+                Some(text) => self.set(setting, Source::Profile, text)?,
+                None => {
+                    // A continued value: never valid for an IMDS key, kept for the error message.
+                    let mut joined = heapless::String::<64>::new();
+                    let _ = fmt::write(&mut joined, format_args!("{}", property.value));
+                    self.set(setting, Source::Profile, &joined)?;
+                }
+            }
+        }
+        file.has_profile(profile)
+    }
+
+    /// Records which config file and profile the host used, for [`Settings::write_report`].
+    pub fn set_origin(&mut self, origin: ConfigOrigin) {
+        self.origin = Some(origin);
+    }
+
+    /// The winning raw value of `setting` and its source.
+    fn winner(&self, setting: Setting) -> Option<(Raw<'_>, Source)> {
+        for (at, source) in SOURCES.into_iter().enumerate() {
+            let raw = if setting == Setting::Endpoint {
+                match self.endpoint.get(at) {
+                    Some(Slot::Value(text)) => Some(Raw::Text(text.as_str())),
+                    Some(Slot::TooLong(start)) => Some(Raw::TooLong(start)),
+                    Some(Slot::Unset) | None => None,
+                }
+            } else {
+                match self
+                    .values
+                    .get(value_index(setting))
+                    .and_then(|slots| slots.get(at))
+                {
+                    Some(Slot::Value(text)) => Some(Raw::Text(text.as_str())),
+                    Some(Slot::TooLong(start)) => Some(Raw::TooLong(start)),
+                    Some(Slot::Unset) | None => None,
+                }
+            };
+            if let Some(raw) = raw {
+                return Some((raw, source));
+            }
+        }
+        None
+    }
+
+    /// Parses the winning value of `setting` with `parse`, or gives `default`.
+    fn resolve_one<T>(
+        &self,
+        setting: Setting,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, SettingProblem>,
+    ) -> Result<Resolved<T>, Error> {
+        match self.winner(setting) {
+            None => Ok(default_of(default)),
+            Some((Raw::Text(text), source)) => match parse(text) {
+                Ok(value) => Ok(Resolved { value, source }),
+                Err(problem) => Err(Error::invalid_setting(setting, source, text, problem)),
+            },
+            Some((Raw::TooLong(start), source)) => {
+                let problem = match setting {
+                    Setting::InstanceProfileName => SettingProblem::NotAnIamName,
+                    _ => SettingProblem::TooLong,
+                };
+                Err(Error::new(
+                    ErrorKind::InvalidSetting,
+                    Context::Setting {
+                        setting,
+                        source,
+                        value: *start,
+                        problem,
+                    },
+                ))
+            }
+        }
     }
 
     /// Resolves every setting. Errors name the setting, its source, the offending value and what is
     /// accepted. Any invalid value, including an invalid `AWS_EC2_METADATA_DISABLED`, is an error, so
-    /// no [`Settings`] exist and no request can be made (fail closed).
+    /// no [`Settings`] exist and no request can be made (fail closed). Settings are checked in
+    /// [`Setting::ALL`] order and the first invalid one is reported.
     pub fn resolve(&self) -> Result<Settings, Error> {
-        Err(Error::detail(
-            crate::ErrorKind::InvalidState,
-            "settings resolution not implemented yet",
-        ))
+        let disabled = self.resolve_one(Setting::Disabled, false, parse_bool)?;
+        let disabled_text = match self.winner(Setting::Disabled) {
+            Some((Raw::Text(text), _)) => ShortText::new(text),
+            _ => ShortText::new("false"),
+        };
+        let v1_disabled = self.resolve_one(Setting::V1Disabled, false, parse_bool)?;
+        let endpoint = match self.winner(Setting::Endpoint) {
+            None => None,
+            Some(_) => {
+                Some(self.resolve_one(Setting::Endpoint, Endpoint::default(), Endpoint::parse)?)
+            }
+        };
+        let endpoint_mode = self.resolve_one(
+            Setting::EndpointMode,
+            EndpointMode::Ipv4,
+            parse_endpoint_mode,
+        )?;
+        let timeout_ms =
+            self.resolve_one(Setting::Timeout, DEFAULT_TIMEOUT_MS, parse_timeout_ms)?;
+        let attempts = self.resolve_one(Setting::Attempts, DEFAULT_ATTEMPTS, parse_attempts)?;
+        let instance_profile_name =
+            self.resolve_one(Setting::InstanceProfileName, None, parse_role_name)?;
+        let token_ttl_secs = self.resolve_one(Setting::TokenTtl, DEFAULT_TOKEN_TTL_SECS, |t| {
+            parse_seconds(t, 1, MAX_TOKEN_TTL_SECS)
+        })?;
+        let credentials_api = self.resolve_one(
+            Setting::CredentialsApi,
+            CredentialsApi::Legacy,
+            parse_credentials_api,
+        )?;
+        let refresh_window_secs =
+            self.resolve_one(Setting::RefreshWindow, DEFAULT_REFRESH_WINDOW_SECS, |t| {
+                parse_seconds(t, 0, MAX_REFRESH_WINDOW_SECS)
+            })?;
+        let endpoint_from_mode = endpoint.is_none();
+        let endpoint = endpoint.unwrap_or_else(|| Resolved {
+            value: Endpoint::for_mode(endpoint_mode.value),
+            source: endpoint_mode.source,
+        });
+        Ok(Settings {
+            disabled,
+            v1_disabled,
+            endpoint,
+            endpoint_mode,
+            timeout_ms,
+            attempts,
+            instance_profile_name,
+            token_ttl_secs,
+            credentials_api,
+            refresh_window_secs,
+            config_origin: self.origin,
+            disabled_text,
+            endpoint_from_mode,
+        })
     }
+}
+
+/// `true` or `false`, ASCII-case-insensitive.
+pub fn parse_bool(text: &str) -> Result<bool, SettingProblem> {
+    let text = text.trim_ascii();
+    if text.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(SettingProblem::NotABoolean)
+    }
+}
+
+/// `IPv4` or `IPv6`, ASCII-case-insensitive.
+pub fn parse_endpoint_mode(text: &str) -> Result<EndpointMode, SettingProblem> {
+    let text = text.trim_ascii();
+    if text.eq_ignore_ascii_case("ipv4") {
+        Ok(EndpointMode::Ipv4)
+    } else if text.eq_ignore_ascii_case("ipv6") {
+        Ok(EndpointMode::Ipv6)
+    } else {
+        Err(SettingProblem::NotAnEndpointMode)
+    }
+}
+
+/// `legacy` or `extended`, ASCII-case-insensitive.
+pub fn parse_credentials_api(text: &str) -> Result<CredentialsApi, SettingProblem> {
+    let text = text.trim_ascii();
+    if text.eq_ignore_ascii_case("legacy") {
+        Ok(CredentialsApi::Legacy)
+    } else if text.eq_ignore_ascii_case("extended") {
+        Ok(CredentialsApi::Extended)
+    } else {
+        Err(SettingProblem::NotACredentialsApi)
+    }
+}
+
+/// The value of a non-empty run of ASCII digits, `None` on anything else or above `u64::MAX`.
+fn parse_digits(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |total, b| {
+        let digit = (b as char).to_digit(10)?;
+        total.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// Decimal seconds greater than 0 (`1`, `0.5`, `.25`, `2.`), as milliseconds rounded half up;
+/// at most `u32::MAX` milliseconds.
+pub fn parse_timeout_ms(text: &str) -> Result<u32, SettingProblem> {
+    let text = text.trim_ascii();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(SettingProblem::NotATimeout);
+    }
+    if !whole
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return Err(SettingProblem::NotATimeout);
+    }
+    let whole = if whole.is_empty() {
+        0
+    } else {
+        parse_digits(whole).ok_or(SettingProblem::NotATimeout)?
+    };
+    let mut digits = fraction.bytes().map(|b| u64::from(b - b'0'));
+    let mut millis = 0u64;
+    for _ in 0..3 {
+        millis = millis * 10 + digits.next().unwrap_or(0);
+    }
+    if digits.next().is_some_and(|d| d >= 5) {
+        millis += 1;
+    }
+    let total = whole
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(millis))
+        .ok_or(SettingProblem::NotATimeout)?;
+    match u32::try_from(total) {
+        Ok(ms) if ms > 0 => Ok(ms),
+        _ => Err(SettingProblem::NotATimeout),
+    }
+}
+
+/// A whole number of attempts from 1 to [`MAX_ATTEMPTS`].
+pub fn parse_attempts(text: &str) -> Result<u8, SettingProblem> {
+    match parse_digits(text.trim_ascii()) {
+        Some(n) if n >= 1 && n <= u64::from(MAX_ATTEMPTS) => {
+            u8::try_from(n).map_err(|_| SettingProblem::NotAnAttemptCount)
+        }
+        _ => Err(SettingProblem::NotAnAttemptCount),
+    }
+}
+
+/// Whole seconds from `min` to `max`.
+fn parse_seconds(text: &str, min: u32, max: u32) -> Result<u32, SettingProblem> {
+    match parse_digits(text.trim_ascii()) {
+        Some(n) if n >= u64::from(min) && n <= u64::from(max) => {
+            u32::try_from(n).map_err(|_| SettingProblem::NotSeconds)
+        }
+        _ => Err(SettingProblem::NotSeconds),
+    }
+}
+
+/// A configured instance profile name: a valid IAM name (a blank one is refused).
+fn parse_role_name(text: &str) -> Result<Option<RoleName>, SettingProblem> {
+    let text = text.trim_ascii();
+    if !is_valid_iam_name(text) {
+        return Err(SettingProblem::NotAnIamName);
+    }
+    RoleName::try_from(text)
+        .map(Some)
+        .map_err(|_| SettingProblem::NotAnIamName)
 }
 
 /// Whether `name` is a valid IAM role / instance profile name: 1 to 128 characters from ASCII
