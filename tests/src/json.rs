@@ -330,7 +330,9 @@ impl Parser<'_> {
                 }
                 _ => {
                     self.pos += 1;
-                    let escape = self.peek().ok_or_else(|| self.error("unterminated escape"))?;
+                    let escape = self
+                        .peek()
+                        .ok_or_else(|| self.error("unterminated escape"))?;
                     self.pos += 1;
                     match escape {
                         b'"' => out.push('"'),
@@ -348,7 +350,8 @@ impl Parser<'_> {
                             {
                                 self.pos += 2;
                                 let low = self.hex4()?;
-                                code = 0x10000 + ((code - 0xD800) << 10) + (low.wrapping_sub(0xDC00));
+                                code =
+                                    0x10000 + ((code - 0xD800) << 10) + (low.wrapping_sub(0xDC00));
                             }
                             out.push(
                                 char::from_u32(code)

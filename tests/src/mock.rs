@@ -75,7 +75,13 @@ impl RequestRecord {
 
 impl fmt::Display for RequestRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{} {} -> {}", self.connection, self.summary(), self.status)
+        write!(
+            f,
+            "#{} {} -> {}",
+            self.connection,
+            self.summary(),
+            self.status
+        )
     }
 }
 
@@ -246,12 +252,11 @@ impl MockServer {
                     drop(state);
                     // The connection threads end once their sockets are shut down.
                     let state = self.shared.lock();
-                    let _ = self
-                        .shared
-                        .changed
-                        .wait_timeout_while(state, Duration::from_secs(1), |s| {
-                            s.open_connections > 0
-                        });
+                    let _ = self.shared.changed.wait_timeout_while(
+                        state,
+                        Duration::from_secs(1),
+                        |s| s.open_connections > 0,
+                    );
                     break;
                 }
                 let (next, _) = self
@@ -464,7 +469,9 @@ fn answer(shared: &Shared, connection: u64, request: &Request) -> Answer {
     let mut answer = match (rule.status, rule.body.clone(), path) {
         (Some(status), body, _) => Answer {
             status,
-            body: body.unwrap_or_else(|| reason(status).to_string()).into_bytes(),
+            body: body
+                .unwrap_or_else(|| reason(status).to_string())
+                .into_bytes(),
             headers: Vec::new(),
             rule: Override::default(),
         },

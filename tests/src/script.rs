@@ -370,7 +370,8 @@ fn read_override(json: &Json) -> Result<Override, ScriptError> {
             "omit_ttl_header" => rule.omit_ttl_header = boolean(value, key)?,
             "headers" => {
                 for (name, header_value) in object(value, key)? {
-                    rule.headers.push((name.clone(), string(header_value, name)?));
+                    rule.headers
+                        .push((name.clone(), string(header_value, name)?));
                 }
             }
             other => return fail(format!("unknown response key `{other}`")),
@@ -405,6 +406,9 @@ mod tests {
     fn credentials_document_leaves_out_account_id_unless_asked() {
         let doc = CredentialsDocument::default();
         assert!(!doc.to_json(false).contains("AccountId"));
-        assert!(doc.to_json(true).ends_with(r#""AccountId":"123456789012"}"#));
+        assert!(
+            doc.to_json(true)
+                .ends_with(r#""AccountId":"123456789012"}"#)
+        );
     }
 }

@@ -1,0 +1,74 @@
+//! `imds`: the Rust implementation of the `imds` command (contract in `imds_core::cli`).
+//!
+//! It holds no logic of its own: arguments, settings, the exchange, every line it prints and its
+//! exit status come from `imds-core`, so the C, Python and Node commands can be held to the same
+//! bytes by the conformance suite.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use imds_core::cli::{self, Command};
+use imds_core::{Error, host};
+
+/// Writes `text` to stdout or stderr; a closed pipe is not worth a panic.
+fn emit(to_stderr: bool, text: &str) {
+    let _ = if to_stderr {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+}
+
+fn fail(error: &Error) -> ExitCode {
+    let mut line = String::new();
+    let _ = cli::write_error_line(error, &mut line);
+    emit(true, &line);
+    ExitCode::from(cli::exit_code(error.kind()))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let invocation = match cli::parse_args(args.iter().map(String::as_str)) {
+        Ok(invocation) => invocation,
+        Err(usage) => {
+            let mut line = String::new();
+            let _ = cli::write_usage_error_line(&usage, &mut line);
+            emit(true, &line);
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
+    if invocation.command == Command::Help {
+        emit(false, &format!("{}\n", cli::USAGE));
+        return ExitCode::SUCCESS;
+    }
+    let settings = match host::load_settings(&[]) {
+        Ok(settings) => settings,
+        Err(error) => return fail(&error),
+    };
+    let mut out = String::new();
+    match invocation.command {
+        Command::Settings => {
+            let _ = settings.write_report(&mut out);
+        }
+        Command::Credentials | Command::Get(_) | Command::Help => {
+            if let Some(error) = settings.disabled_error() {
+                return fail(&error);
+            }
+            let fetched = match invocation.command {
+                Command::Get(_) => Err(Error::detail(
+                    imds_core::ErrorKind::Unsupported,
+                    "`get` waits for the blocking driver's get",
+                )),
+                _ => imds_core::blocking::fetch_credentials(&settings).map(|credentials| {
+                    let _ = credentials.write_process_json(&mut out);
+                }),
+            };
+            if let Err(error) = fetched {
+                return fail(&error);
+            }
+            out.push('\n');
+        }
+    }
+    emit(false, &out);
+    ExitCode::SUCCESS
+}
