@@ -1,0 +1,217 @@
+"""The blocking driver: carries out the core's actions over the :mod:`socket` module.
+
+It is the I/O half of the sans-IO design: :class:`imds.Client` decides what to send and when to
+give up; this module opens the connection, writes and reads bytes with the deadlines the core
+asks for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports what happened.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any, Callable, Optional
+
+from ._imds import Action, Client, Credentials, IoError, Settings
+
+__all__ = ["monotonic_ms", "Connection", "run", "fetch_credentials", "get", "get_bytes"]
+
+_CONNECT = Action.Connect
+_SEND = Action.Send
+_RECEIVE = Action.Receive
+_CLOSE = Action.Close
+_WAIT = Action.Wait
+_DONE = Action.Done
+
+_READ_SIZE = 16 * 1024
+
+
+def monotonic_ms() -> int:
+    """Milliseconds on the monotonic clock: the ``now`` every :class:`Client` call takes."""
+    return time.monotonic_ns() // 1_000_000
+
+
+def wall_seconds() -> int:
+    """Whole seconds since the Unix epoch: the ``wall`` time expirations are compared with."""
+    return int(time.time())
+
+
+def classify(error: OSError, connecting: bool) -> IoError:
+    """The core's classification of a socket error."""
+    if isinstance(error, ConnectionRefusedError):
+        return IoError.ConnectionRefused
+    if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return IoError.ConnectionReset
+    if connecting:
+        return IoError.ConnectFailed
+    return IoError.Other
+
+
+class Connection:
+    """The one keep-alive connection a client uses, kept between operations."""
+
+    __slots__ = ("sock",)
+
+    def __init__(self) -> None:
+        self.sock: Optional[socket.socket] = None
+
+    def open(self, host: str, port: int, tls: bool, timeout: float) -> None:
+        self.close()
+        sock = socket.create_connection((host, port), timeout=timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls:
+                import ssl
+
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
+
+
+def run(
+    client: Client,
+    conn: Connection,
+    clock: Callable[[], int] = monotonic_ms,
+    on_diagnostic: Optional[Callable[[Any], None]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Drives the operation started on ``client`` to its end over ``conn``.
+
+    Returns when the core says ``Done``; raises the core's :class:`imds.ImdsError` when the
+    operation fails (the connection is then closed). Diagnostics go to ``on_diagnostic`` (the
+    ``imds`` logger when None) as they are produced.
+    """
+    if on_diagnostic is None:
+        from ._log import log_diagnostic
+
+        on_diagnostic = log_diagnostic
+    try:
+        while True:
+            for diagnostic in client.drain_diagnostics():
+                on_diagnostic(diagnostic)
+            now = clock()
+            action = client.poll(now)
+            kind = type(action)
+            if kind is _RECEIVE:
+                remaining = (action.deadline - now) / 1000
+                sock = conn.sock
+                if sock is None:
+                    client.handle_io_error(now, IoError.Other)
+                    continue
+                if remaining <= 0:
+                    client.handle_timeout(now)
+                    continue
+                try:
+                    sock.settimeout(remaining)
+                    data = sock.recv(_READ_SIZE)
+                except socket.timeout:
+                    client.handle_timeout(clock())
+                    continue
+                except OSError as error:
+                    client.handle_io_error(clock(), classify(error, False))
+                    continue
+                if data:
+                    client.handle_data(clock(), data)
+                else:
+                    client.handle_eof(clock())
+            elif kind is _SEND:
+                remaining = (action.deadline - now) / 1000
+                sock = conn.sock
+                if sock is None:
+                    client.handle_io_error(now, IoError.Other)
+                    continue
+                if remaining <= 0:
+                    client.handle_timeout(now)
+                    continue
+                try:
+                    sock.settimeout(remaining)
+                    sock.sendall(action.data)
+                except socket.timeout:
+                    client.handle_timeout(clock())
+                except OSError as error:
+                    client.handle_io_error(clock(), classify(error, False))
+            elif kind is _CONNECT:
+                remaining = (action.deadline - now) / 1000
+                if remaining <= 0:
+                    client.handle_timeout(now)
+                    continue
+                try:
+                    conn.open(action.host, action.port, action.tls, remaining)
+                except socket.timeout:
+                    client.handle_timeout(clock())
+                    continue
+                except OSError as error:
+                    client.handle_io_error(clock(), classify(error, True))
+                    continue
+                client.handle_connected(clock())
+            elif kind is _DONE:
+                for diagnostic in client.drain_diagnostics():
+                    on_diagnostic(diagnostic)
+                return
+            elif kind is _CLOSE:
+                conn.close()
+            elif kind is _WAIT:
+                delay = (action.until - now) / 1000
+                if delay > 0:
+                    sleep(delay)
+    except BaseException:
+        client.cancel()
+        conn.close()
+        for diagnostic in client.drain_diagnostics():
+            on_diagnostic(diagnostic)
+        raise
+
+
+def _settings(settings: Optional[Settings], explicit: dict) -> Settings:
+    if settings is not None:
+        if explicit:
+            raise TypeError("pass either settings or keyword settings, not both")
+        return settings
+    return Settings.load(explicit)
+
+
+def fetch_credentials(settings: Optional[Settings] = None, **explicit: Any) -> Credentials:
+    """Fetches the instance's role credentials once, over a blocking socket.
+
+    Settings come from ``settings``, or are loaded from the environment and config file with
+    ``explicit`` keyword values taking precedence (``endpoint="http://127.0.0.1:1338"``,
+    ``timeout=0.5``, ``attempts=2``, ...). Raises an :class:`imds.ImdsError` subclass on failure.
+    For repeated use keep an :class:`imds.Provider`, which caches.
+    """
+    client = Client(_settings(settings, explicit))
+    conn = Connection()
+    try:
+        client.start_credentials(monotonic_ms(), wall_seconds())
+        run(client, conn)
+    finally:
+        conn.close()
+    credentials = client.credentials()
+    if credentials is None:  # the core always has credentials after Done
+        raise RuntimeError("imds-core finished without credentials")
+    return credentials
+
+
+def get_bytes(path: str, settings: Optional[Settings] = None, **explicit: Any) -> bytes:
+    """Reads a metadata path (``placement/region``, ``instance-id``, ...) as bytes."""
+    client = Client(_settings(settings, explicit))
+    conn = Connection()
+    try:
+        client.start_get(path, monotonic_ms())
+        run(client, conn)
+    finally:
+        conn.close()
+    body = client.body()
+    if body is None:
+        raise RuntimeError("imds-core finished without a body")
+    return body
+
+
+def get(path: str, settings: Optional[Settings] = None, **explicit: Any) -> str:
+    """Reads a metadata path (``placement/region``, ``instance-id``, ...) as text (UTF-8)."""
+    return get_bytes(path, settings, **explicit).decode("utf-8", "replace")

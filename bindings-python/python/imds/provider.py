@@ -1,0 +1,78 @@
+"""A long-lived, thread-safe credentials provider."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Optional
+
+from ._imds import Client, Credentials, Settings
+from ._sync import Connection, monotonic_ms, run, wall_seconds
+
+__all__ = ["Provider"]
+
+
+class Provider:
+    """Keeps one :class:`imds.Client` and returns fresh credentials from it.
+
+    The core caches the credentials, refreshes them ``refresh_window`` seconds before they expire,
+    and keeps serving the last good ones for a while when IMDS fails (static stability); the
+    provider only drives it. It is safe to share between threads: a lock serialises the client and
+    its one keep-alive connection, so concurrent callers wait for one fetch and then read the cache.
+
+    ``clock`` (monotonic milliseconds) and ``wall_clock`` (seconds since the epoch) can be injected
+    to test caching and refresh without waiting.
+    """
+
+    def __init__(
+        self,
+        settings: Optional[Settings] = None,
+        *,
+        clock: Callable[[], int] = monotonic_ms,
+        wall_clock: Callable[[], float] = wall_seconds,
+        seed: Optional[int] = None,
+        **explicit: Any,
+    ) -> None:
+        if settings is None:
+            settings = Settings.load(explicit)
+        elif explicit:
+            raise TypeError("pass either settings or keyword settings, not both")
+        self._client = Client(settings, seed)
+        self._conn = Connection()
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._wall_clock = wall_clock
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self._client.settings
+
+    def credentials(self) -> Credentials:
+        """Fresh credentials: from the cache while they are fresh, else fetched from IMDS.
+
+        Raises an :class:`imds.ImdsError` subclass when there are none to give.
+        """
+        with self._lock:
+            client = self._client
+            client.start_credentials(self._clock(), int(self._wall_clock()))
+            run(client, self._conn, self._clock)
+            credentials = client.credentials()
+        if credentials is None:
+            raise RuntimeError("imds-core finished without credentials")
+        return credentials
+
+    __call__ = credentials
+
+    def close(self) -> None:
+        """Closes the keep-alive connection (the cache is kept)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Provider(endpoint={self.settings.endpoint!r})"
