@@ -79,6 +79,16 @@ export declare class Settings {
    * ... when a value is not accepted: no settings exist then, so no request can be made.
    */
   static load(explicit?: Record<string, string> | undefined | null, env?: Record<string, string> | undefined | null): Settings
+  /**
+   * The report `imds settings` prints (`Settings::write_report`): every setting, its value and
+   * its source, one per line.
+   */
+  report(): string
+  /**
+   * Throws the core's `disabled` error (naming the setting and its source) when IMDS is
+   * disabled; does nothing otherwise.
+   */
+  checkEnabled(): void
   /** Whether IMDS is disabled (`AWS_EC2_METADATA_DISABLED`). */
   get disabled(): ResolvedBoolean
   /** Whether the IMDSv1 fallback is refused (`AWS_EC2_METADATA_V1_DISABLED`). */
@@ -214,6 +224,9 @@ export interface ResolvedString {
   /** Where it came from. */
   source: 'default' | 'profile' | 'env' | 'code'
 }
+
+/** The code names of every setting, in report order (`disabled`, `v1_disabled`, `endpoint`, ...). */
+export declare function settingNames(): Array<string>
 
 /** `usage: imds [--trace] [credentials | settings | get PATH]`. */
 export declare const USAGE: string

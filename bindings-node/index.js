@@ -845,5 +845,6 @@ module.exports.EXIT_USAGE = nativeBinding.EXIT_USAGE
 module.exports.exitCodeFor = nativeBinding.exitCodeFor
 module.exports.lastErrorLine = nativeBinding.lastErrorLine
 module.exports.parseArgs = nativeBinding.parseArgs
+module.exports.settingNames = nativeBinding.settingNames
 module.exports.USAGE = nativeBinding.USAGE
 module.exports.version = nativeBinding.version

@@ -55,6 +55,12 @@ fn setting_named(name: &str) -> Result<Setting> {
     })
 }
 
+/// The code names of every setting, in report order (`disabled`, `v1_disabled`, `endpoint`, ...).
+#[napi(catch_unwind)]
+pub fn setting_names() -> Vec<&'static str> {
+    Setting::ALL.iter().map(|s| s.code_name()).collect()
+}
+
 fn source_of<T>(resolved: &Resolved<T>) -> String {
     resolved.source.as_str().to_owned()
 }
@@ -85,6 +91,26 @@ impl Settings {
             None => imds_core::host::load_settings(&pairs),
         };
         resolved.map(|inner| Self { inner }).map_err(to_js)
+    }
+
+    /// The report `imds settings` prints (`Settings::write_report`): every setting, its value and
+    /// its source, one per line.
+    #[napi(catch_unwind)]
+    pub fn report(&self) -> String {
+        let mut report = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.inner.write_report(&mut report);
+        report
+    }
+
+    /// Throws the core's `disabled` error (naming the setting and its source) when IMDS is
+    /// disabled; does nothing otherwise.
+    #[napi(catch_unwind)]
+    pub fn check_enabled(&self) -> Result<()> {
+        match self.inner.disabled_error() {
+            Some(error) => Err(to_js(error)),
+            None => Ok(()),
+        }
     }
 
     /// Whether IMDS is disabled (`AWS_EC2_METADATA_DISABLED`).

@@ -1,0 +1,18 @@
+'use strict'
+// The `imds` package: EC2 instance metadata credentials for Node over the sans-IO imds core.
+
+const native = require('./native.js')
+const { fromInstanceMetadata, get } = require('./provider.js')
+const { drive } = require('./driver.js')
+const { loadSettings } = require('./settings.js')
+
+module.exports = {
+  fromInstanceMetadata,
+  get,
+  Client: native.Client,
+  Settings: native.Settings,
+  loadSettings,
+  drive,
+  errorCodes: native.errorCodes,
+  version: native.version,
+}
