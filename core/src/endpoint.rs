@@ -262,7 +262,13 @@ fn parse_port(text: &str) -> Result<u16, SettingProblem> {
 
 impl fmt::Display for Endpoint {
     /// The normalized base URL (scheme, host, port if given, prefix), e.g. `http://[::1]:1338`.
+    /// It parses back to the same endpoint (a prefix that itself ends with `/`, from an endpoint
+    /// ending with `//`, gets its stripped `/` back).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_url("", f)
+        self.write_url("", f)?;
+        if self.path_prefix.ends_with('/') {
+            f.write_str("/")?;
+        }
+        Ok(())
     }
 }
