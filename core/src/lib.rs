@@ -50,3 +50,19 @@ pub use time::{Instant, UnixTime};
 
 /// The version of this crate, as written in `User-Agent` and reported by `imds_version()`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Entry points for the fuzz targets in `core/fuzz` (compiled only under `cargo fuzz`, which sets
+/// `cfg(fuzzing)`): they reach the private parsers. Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The credentials document parser.
+    pub fn parse_credentials(body: &[u8]) -> Result<crate::Credentials, crate::Error> {
+        crate::json::parse_credentials(body)
+    }
+
+    /// The role-list parser.
+    pub fn parse_role_name(body: &[u8]) -> Result<crate::settings::RoleName, crate::Error> {
+        crate::credentials::parse_role_name(body)
+    }
+}
