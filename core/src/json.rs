@@ -12,7 +12,7 @@ use crate::error::{Context, Error, ErrorKind};
 use crate::text::ShortText;
 
 /// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
-pub(crate) const MAX_NESTING: u32 = 32;
+const MAX_NESTING: u32 = 32;
 
 /// Longest `Expiration` text accepted (RFC 3339 with a long fraction still fits).
 const EXPIRATION_CAPACITY: usize = 64;
@@ -180,16 +180,16 @@ impl Document {
 
     /// Checks `Code` and the required fields and returns the credentials.
     fn finish(self) -> Result<Credentials, Error> {
-        if let Some(code) = &self.code {
-            if !code.eq_ignore_ascii_case("Success") {
-                return Err(Error::new(
-                    ErrorKind::CredentialsRejected,
-                    Context::Credentials {
-                        code: ShortText::new(code),
-                        message: ShortText::new(&self.message),
-                    },
-                ));
-            }
+        if let Some(code) = &self.code
+            && !code.eq_ignore_ascii_case("Success")
+        {
+            return Err(Error::new(
+                ErrorKind::CredentialsRejected,
+                Context::Credentials {
+                    code: ShortText::new(code),
+                    message: ShortText::new(&self.message),
+                },
+            ));
         }
         let mut credentials = self.credentials;
         for (field, value) in [
