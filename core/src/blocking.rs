@@ -1,11 +1,317 @@
 //! A blocking driver (feature `std`) over `std::net::TcpStream`: the reference host loop.
+//!
+//! [`BlockingClient`] owns a [`Client`] and its connection and carries out each [`Action`] with
+//! blocking sockets, honouring every deadline the client hands out (connect, write and read
+//! timeouts; back-off sleeps). It keeps the client's caches (token, role, credentials) and its
+//! connection across calls, so a long-lived `BlockingClient` refreshes credentials with a single
+//! request once the token and role are known. Plain `http` endpoints only: an `https` endpoint is
+//! [`ErrorKind::Unsupported`].
+//!
+//! ```no_run
+//! use imds_core::blocking::BlockingClient;
+//! use imds_core::Settings;
+//!
+//! let settings = imds_core::host::load_settings(&[])?;
+//! let mut client = BlockingClient::new(&settings);
+//! client.on_diagnostic(|diagnostic| eprintln!("imds: {diagnostic}"));
+//! let credentials = client.fetch_credentials()?;
+//! println!("{}", credentials.access_key_id());
+//! # Ok::<(), imds_core::Error>(())
+//! ```
 
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::boxed::Box;
+use std::io::{ErrorKind as IoKind, Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::time::{SystemTime, UNIX_EPOCH};
+use std::vec::Vec;
+
+use crate::client::{Action, Client, IoError};
 use crate::credentials::Credentials;
-use crate::error::Error;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, ErrorKind};
 use crate::settings::Settings;
+use crate::time::{Instant, UnixTime};
+
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 4096;
+/// Upper bound on host actions for one operation. The client ends every operation within its
+/// 30 s deadline long before this; it only guards against a bug turning into a hang.
+const MAX_ACTIONS: usize = 100_000;
 
 /// Fetches credentials once with a fresh client over blocking sockets.
 pub fn fetch_credentials(settings: &Settings) -> Result<Credentials, Error> {
-    let _ = settings;
-    Err(Error::detail(crate::ErrorKind::InvalidState, "not implemented yet"))
+    BlockingClient::new(settings).fetch_credentials()
+}
+
+/// Reads one metadata path (`placement/region`, `/latest/dynamic/...`) with a fresh client.
+pub fn get(settings: &Settings, path: &str) -> Result<Vec<u8>, Error> {
+    BlockingClient::new(settings).get(path)
+}
+
+/// Where a [`BlockingClient`] sends diagnostics.
+type DiagnosticSink = Box<dyn FnMut(&Diagnostic) + Send>;
+
+/// A [`Client`] driven over blocking `std::net` sockets. See the module docs.
+pub struct BlockingClient {
+    client: Client,
+    stream: Option<TcpStream>,
+    origin: std::time::Instant,
+    sink: Option<DiagnosticSink>,
+}
+
+impl core::fmt::Debug for BlockingClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BlockingClient")
+            .field("client", &self.client)
+            .field("connected", &self.stream.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlockingClient {
+    /// A client for `settings`, seeded from the process's random hash keys.
+    pub fn new(settings: &Settings) -> Self {
+        Self::with_seed(settings, random_seed())
+    }
+
+    /// A client for `settings` with an explicit jitter seed (for reproducible runs).
+    pub fn with_seed(settings: &Settings, seed: u64) -> Self {
+        Self {
+            client: Client::new(settings, seed),
+            stream: None,
+            origin: std::time::Instant::now(),
+            sink: None,
+        }
+    }
+
+    /// Sends every [`Diagnostic`] to `sink` as it happens (for `--trace` or a logger).
+    pub fn on_diagnostic(&mut self, sink: impl FnMut(&Diagnostic) + Send + 'static) {
+        self.sink = Some(Box::new(sink));
+    }
+
+    /// Names the front end in `User-Agent` (see [`Client::set_binding`]).
+    pub fn set_binding(&mut self, name: &str) {
+        self.client.set_binding(name);
+    }
+
+    /// The core client (caches, settings).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Fetches credentials (or returns cached ones while fresh).
+    pub fn fetch_credentials(&mut self) -> Result<Credentials, Error> {
+        let now = self.now();
+        let wall = wall_clock();
+        self.started(|client| client.start_credentials(now, wall))?;
+        self.drive()?;
+        self.client.credentials().cloned().ok_or(Error::detail(
+            ErrorKind::InvalidState,
+            "the client finished without credentials",
+        ))
+    }
+
+    /// Reads a metadata path and returns its body.
+    pub fn get(&mut self, path: &str) -> Result<Vec<u8>, Error> {
+        let now = self.now();
+        self.started(|client| client.start_get(path, now))?;
+        self.drive()?;
+        Ok(self.client.body().map(<[u8]>::to_vec).unwrap_or_default())
+    }
+
+    fn started(
+        &mut self,
+        start: impl FnOnce(&mut Client) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let result = start(&mut self.client);
+        self.drain();
+        result
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn drain(&mut self) {
+        while let Some(diagnostic) = self.client.poll_diagnostic() {
+            if let Some(sink) = self.sink.as_mut() {
+                sink(&diagnostic);
+            }
+        }
+    }
+
+    /// Carries out actions until the operation ends.
+    fn drive(&mut self) -> Result<(), Error> {
+        let result = self.drive_actions();
+        self.drain();
+        if result.is_err() {
+            self.close();
+        }
+        result
+    }
+
+    fn drive_actions(&mut self) -> Result<(), Error> {
+        for _ in 0..MAX_ACTIONS {
+            self.drain();
+            let now = self.now();
+            let action = self.client.poll(now)?;
+            match action {
+                Action::Done => return Ok(()),
+                Action::Connect {
+                    host,
+                    port,
+                    tls,
+                    deadline,
+                } => {
+                    if tls {
+                        self.client.cancel();
+                        return Err(Error::detail(
+                            ErrorKind::Unsupported,
+                            "the blocking driver speaks plain HTTP only; use an http:// endpoint",
+                        ));
+                    }
+                    let outcome = connect(host, port, remaining(now, deadline));
+                    let now = self.now();
+                    match outcome {
+                        Ok(stream) => {
+                            self.stream = Some(stream);
+                            self.client.handle_connected(now)?;
+                        }
+                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
+                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
+                    }
+                }
+                Action::Send { data, deadline } => {
+                    let outcome = match self.stream.as_mut() {
+                        Some(stream) => send(stream, data, remaining(now, deadline)),
+                        None => Err(Failure::Io(IoError::ConnectionReset)),
+                    };
+                    let now = self.now();
+                    match outcome {
+                        Ok(()) => {}
+                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
+                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
+                    }
+                }
+                Action::Receive { deadline } => {
+                    let mut buf = [0u8; READ_CHUNK];
+                    let outcome = match self.stream.as_mut() {
+                        Some(stream) => receive(stream, &mut buf, remaining(now, deadline)),
+                        None => Err(Failure::Io(IoError::ConnectionReset)),
+                    };
+                    let now = self.now();
+                    match outcome {
+                        Ok(0) => self.client.handle_eof(now)?,
+                        Ok(n) => self.client.handle_data(now, buf.get(..n).unwrap_or(&[]))?,
+                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
+                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
+                    }
+                }
+                Action::Close => self.close(),
+                Action::Wait { until } => {
+                    std::thread::sleep(remaining(now, until).unwrap_or(Duration::ZERO));
+                }
+            }
+        }
+        self.client.cancel();
+        self.close();
+        Err(Error::detail(
+            ErrorKind::InvalidState,
+            "the operation did not finish within the driver's action bound",
+        ))
+    }
+
+    fn close(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        let _ = self.client.handle_closed();
+    }
+}
+
+/// How an I/O step failed, as the client wants to hear it.
+enum Failure {
+    Timeout,
+    Io(IoError),
+}
+
+/// Time left until `deadline`, or `None` when it has passed.
+fn remaining(now: Instant, deadline: Instant) -> Option<Duration> {
+    let millis = deadline.millis_since(now);
+    (millis > 0).then(|| Duration::from_millis(millis))
+}
+
+fn classify(error: &std::io::Error) -> Failure {
+    match error.kind() {
+        IoKind::TimedOut | IoKind::WouldBlock => Failure::Timeout,
+        IoKind::ConnectionRefused => Failure::Io(IoError::ConnectionRefused),
+        IoKind::ConnectionReset
+        | IoKind::ConnectionAborted
+        | IoKind::BrokenPipe
+        | IoKind::UnexpectedEof => Failure::Io(IoError::ConnectionReset),
+        _ => Failure::Io(IoError::Other),
+    }
+}
+
+fn connect(host: &str, port: u16, time_left: Option<Duration>) -> Result<TcpStream, Failure> {
+    let time_left = time_left.ok_or(Failure::Timeout)?;
+    let addresses: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| Failure::Io(IoError::ConnectFailed))?
+        .collect();
+    let mut last = Failure::Io(IoError::ConnectFailed);
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, time_left) {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(error) => last = classify(&error),
+        }
+    }
+    Err(last)
+}
+
+fn send(stream: &mut TcpStream, data: &[u8], time_left: Option<Duration>) -> Result<(), Failure> {
+    let time_left = time_left.ok_or(Failure::Timeout)?;
+    stream
+        .set_write_timeout(Some(time_left))
+        .map_err(|e| classify(&e))?;
+    stream.write_all(data).map_err(|e| classify(&e))
+}
+
+fn receive(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    time_left: Option<Duration>,
+) -> Result<usize, Failure> {
+    let time_left = time_left.ok_or(Failure::Timeout)?;
+    stream
+        .set_read_timeout(Some(time_left))
+        .map_err(|e| classify(&e))?;
+    let mut last = Failure::Io(IoError::Other);
+    for _ in 0..16 {
+        match stream.read(buf) {
+            Err(error) if error.kind() == IoKind::Interrupted => last = classify(&error),
+            other => return other.map_err(|e| classify(&e)),
+        }
+    }
+    Err(last)
+}
+
+fn wall_clock() -> UnixTime {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    UnixTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// A seed from the standard library's per-process random hash keys.
+fn random_seed() -> u64 {
+    use core::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::Instant::now().elapsed().as_nanos());
+    hasher.finish()
 }
