@@ -1,6 +1,6 @@
 //! Resolved settings, with the source of every value.
 //!
-//! [`Settings::load`] calls the core's `host::load_settings` (process environment and config file)
+//! `Settings.load()` calls the core's `host::load_settings` (process environment and config file)
 //! or `host::load_settings_with` (an environment given as a mapping, for tests and for hosts whose
 //! environment is not the process's). The core parses and validates every value; an invalid one
 //! raises `imds.InvalidSettingError` naming the setting, its source and what is accepted.
@@ -186,10 +186,11 @@ impl Settings {
 
     /// The report `imds settings` prints: every setting, its value and its source.
     fn report(&self) -> PyResult<String> {
-        // Pending `Settings::write_report` in the core (settings work).
-        Err(pyo3::exceptions::PyNotImplementedError::new_err(
-            "the settings report is not implemented in imds-core yet",
-        ))
+        let mut out = String::new();
+        self.inner
+            .write_report(&mut out)
+            .map_err(crate::format_failed)?;
+        Ok(out)
     }
 
     fn __repr__(&self) -> String {

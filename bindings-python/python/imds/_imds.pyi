@@ -4,7 +4,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final, Optional, Union, final
 
+from typing_extensions import TypeAlias, disjoint_base
+
 __all__ = [
+    "__version__",
     "Action",
     "Client",
     "CommandLineError",
@@ -33,7 +36,7 @@ EXIT_DISABLED: Final[int]
 ERROR_KINDS: Final[list[str]]
 """Every error kind of the core (``ImdsError.kind`` values), in number order."""
 
-SettingValue = Union[str, bool, int, float, None]
+_SettingValue: TypeAlias = Union[str, bool, int, float, None]
 
 @final
 class Settings:
@@ -41,7 +44,7 @@ class Settings:
 
     @staticmethod
     def load(
-        explicit: Optional[Mapping[str, SettingValue]] = None,
+        explicit: Optional[Mapping[str, _SettingValue]] = None,
         env: Optional[Mapping[str, str]] = None,
     ) -> Settings:
         """Resolves ``explicit`` values (source ``code``) over the environment (the process's when
@@ -134,6 +137,7 @@ class IoError:
     Other: Final[IoError]
     def __int__(self) -> int: ...
 
+@disjoint_base
 class Action:
     """What the host must do next; match on the variant classes."""
 
@@ -187,7 +191,7 @@ class Action:
 class Client:
     """The sans-IO IMDS client. ``now`` and deadlines are monotonic milliseconds."""
 
-    def __init__(self, settings: Optional[Settings] = None, seed: Optional[int] = None) -> None: ...
+    def __new__(cls, settings: Optional[Settings] = None, seed: Optional[int] = None) -> Client: ...
     @property
     def settings(self) -> Settings: ...
     def start_credentials(self, now: int, wall: int) -> None: ...

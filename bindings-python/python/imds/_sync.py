@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ._imds import Action, Client, Credentials, IoError, Settings
 
 __all__ = ["monotonic_ms", "Connection", "run", "fetch_credentials", "get", "get_bytes"]
-
-_CONNECT = Action.Connect
-_SEND = Action.Send
-_RECEIVE = Action.Receive
-_CLOSE = Action.Close
-_WAIT = Action.Wait
-_DONE = Action.Done
 
 _READ_SIZE = 16 * 1024
 
@@ -97,8 +90,7 @@ def run(
                 on_diagnostic(diagnostic)
             now = clock()
             action = client.poll(now)
-            kind = type(action)
-            if kind is _RECEIVE:
+            if isinstance(action, Action.Receive):
                 remaining = (action.deadline - now) / 1000
                 sock = conn.sock
                 if sock is None:
@@ -120,7 +112,7 @@ def run(
                     client.handle_data(clock(), data)
                 else:
                     client.handle_eof(clock())
-            elif kind is _SEND:
+            elif isinstance(action, Action.Send):
                 remaining = (action.deadline - now) / 1000
                 sock = conn.sock
                 if sock is None:
@@ -136,7 +128,7 @@ def run(
                     client.handle_timeout(clock())
                 except OSError as error:
                     client.handle_io_error(clock(), classify(error, False))
-            elif kind is _CONNECT:
+            elif isinstance(action, Action.Connect):
                 remaining = (action.deadline - now) / 1000
                 if remaining <= 0:
                     client.handle_timeout(now)
@@ -150,13 +142,13 @@ def run(
                     client.handle_io_error(clock(), classify(error, True))
                     continue
                 client.handle_connected(clock())
-            elif kind is _DONE:
+            elif isinstance(action, Action.Done):
                 for diagnostic in client.drain_diagnostics():
                     on_diagnostic(diagnostic)
                 return
-            elif kind is _CLOSE:
+            elif isinstance(action, Action.Close):
                 conn.close()
-            elif kind is _WAIT:
+            elif isinstance(action, Action.Wait):
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     sleep(delay)
@@ -168,7 +160,7 @@ def run(
         raise
 
 
-def _settings(settings: Optional[Settings], explicit: dict) -> Settings:
+def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Settings:
     if settings is not None:
         if explicit:
             raise TypeError("pass either settings or keyword settings, not both")

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from botocore.credentials import CredentialProvider, RefreshableCredentials
+from botocore.credentials import (  # type: ignore[import-untyped]
+    CredentialProvider,
+    RefreshableCredentials,
+)
 
 from . import _log
 from .errors import ImdsError

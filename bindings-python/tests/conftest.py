@@ -1,0 +1,176 @@
+"""Fixtures: the loopback mock IMDS (`imds-mock` from the test kit) and a clean environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+
+REPO_ROOT = Path(os.environ.get("IMDS_REPO_ROOT", Path(__file__).resolve().parents[2]))
+MOCK_BINARY = Path(os.environ.get("IMDS_MOCK", REPO_ROOT / "target" / "debug" / "imds-mock"))
+
+# Credentials the tests serve, distinct from the mock's defaults so a match proves they travelled.
+ACCESS_KEY_ID = "ASIAPYTHONTEST000001"
+SECRET_ACCESS_KEY = "pythonSecret/TEST+Key0123456789abcdefghij"
+SESSION_TOKEN = "pythonSessionToken/TEST+Token0123456789=="
+EXPIRATION = "2030-01-01T00:00:00Z"
+EXPIRATION_UNIX = 1893456000  # 2030-01-01T00:00:00Z
+ROLE = "python-test-role"
+
+
+def script(**overrides: Any) -> Dict[str, Any]:
+    """A mock script serving the test credentials, with `overrides` on top."""
+    base: Dict[str, Any] = {
+        "role": ROLE,
+        "credentials": {
+            "AccessKeyId": ACCESS_KEY_ID,
+            "SecretAccessKey": SECRET_ACCESS_KEY,
+            "Token": SESSION_TOKEN,
+            "Expiration": EXPIRATION,
+        },
+    }
+    base.update(overrides)
+    return base
+
+
+class Mock:
+    """One `imds-mock` process on loopback, with its request log."""
+
+    def __init__(self, tmp: Path, spec: Optional[Dict[str, Any]], bind: str = "127.0.0.1") -> None:
+        if not MOCK_BINARY.exists():
+            raise RuntimeError(f"{MOCK_BINARY} is missing: cargo build -p imds-testkit --bin imds-mock")
+        self.log_path = tmp / f"mock-{id(self)}.log"
+        args = [str(MOCK_BINARY), "--bind", bind, "--log", str(self.log_path), "--until-stdin-closes"]
+        if spec is not None:
+            args += ["--script-json", json.dumps(spec)]
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline().strip()
+        if not first.startswith("listening "):
+            self.close()
+            raise RuntimeError(f"imds-mock did not start: {first!r}")
+        self.port = int(first.rsplit(":", 1)[1])
+        self.host = "[::1]" if bind == "::1" else "127.0.0.1"
+        self.endpoint = f"http://{self.host}:{self.port}"
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """Every request the mock answered so far, in order."""
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line]
+
+    def lines(self) -> List[str]:
+        """`METHOD PATH` of every request so far."""
+        return [f"{r['method']} {r['path']}" for r in self.requests()]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def start_mock(tmp_path: Path) -> Iterator[Callable[..., Mock]]:
+    """Starts mocks: `start_mock(script(...))`; all are stopped after the test."""
+    mocks: List[Mock] = []
+
+    def start(spec: Optional[Dict[str, Any]] = None, bind: str = "127.0.0.1") -> Mock:
+        mock = Mock(tmp_path, spec, bind)
+        mocks.append(mock)
+        return mock
+
+    yield start
+    for mock in mocks:
+        mock.close()
+
+
+@pytest.fixture
+def mock(start_mock: Callable[..., Mock]) -> Mock:
+    """A mock serving the test credentials."""
+    return start_mock(script())
+
+
+AWS_PREFIXES = ("AWS_",)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No AWS variable of the machine reaches a test; HOME is an empty temporary folder."""
+    for name in list(os.environ):
+        if name.startswith(AWS_PREFIXES):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RawServer:
+    """A loopback TCP server that answers every request with fixed bytes (for malformed HTTP)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = int(self.sock.getsockname()[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[bytes], RawServer]]:
+    servers: List[RawServer] = []
+
+    def start(answer: bytes) -> RawServer:
+        server = RawServer(answer)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -1,0 +1,131 @@
+"""The blocking driver over real sockets against the mock IMDS."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import pytest
+
+import imds
+from conftest import (
+    ACCESS_KEY_ID,
+    EXPIRATION_UNIX,
+    ROLE,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    Mock,
+    script,
+)
+
+CREDENTIAL_REQUESTS = [
+    "PUT /latest/api/token",
+    "GET /latest/meta-data/iam/security-credentials/",
+    f"GET /latest/meta-data/iam/security-credentials/{ROLE}",
+]
+
+
+def test_fetch_credentials_returns_what_the_mock_serves(mock: Mock) -> None:
+    credentials = imds.fetch_credentials(endpoint=mock.endpoint)
+
+    assert credentials.access_key_id == ACCESS_KEY_ID
+    assert credentials.secret_access_key == SECRET_ACCESS_KEY
+    assert credentials.session_token == SESSION_TOKEN
+    assert credentials.expiration_timestamp == EXPIRATION_UNIX
+    assert credentials.expiration == datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert credentials.expiration_rfc3339 == "2030-01-01T00:00:00Z"
+    assert credentials.account_id is None
+    assert mock.lines() == CREDENTIAL_REQUESTS
+    requests = mock.requests()
+    assert [r["token_sent"] for r in requests] == [False, True, True]
+    assert requests[0]["ttl"] == "21600"
+    assert len({r["connection"] for r in requests}) == 1, "one keep-alive connection"
+
+
+def test_endpoint_from_the_environment(mock: Mock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+    assert imds.fetch_credentials().access_key_id == ACCESS_KEY_ID
+
+
+def test_ipv6_loopback(start_mock) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(script(), bind="::1")
+    assert mock.endpoint.startswith("http://[::1]:")
+    assert imds.fetch_credentials(endpoint=mock.endpoint).access_key_id == ACCESS_KEY_ID
+
+
+def test_account_id_from_the_extended_api(start_mock) -> None:  # type: ignore[no-untyped-def]
+    spec = script(extended_api=True)
+    spec["credentials"]["AccountId"] = "210987654321"
+    mock = start_mock(spec)
+    credentials = imds.fetch_credentials(endpoint=mock.endpoint, credentials_api="extended")
+    assert credentials.account_id == "210987654321"
+    assert "security-credentials-extended" in mock.lines()[1]
+
+
+def test_get_reads_a_metadata_path(start_mock) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(script(metadata={"placement/region": "eu-west-3"}))
+    assert imds.get("placement/region", endpoint=mock.endpoint) == "eu-west-3"
+    assert imds.get_bytes("placement/region", endpoint=mock.endpoint) == b"eu-west-3"
+    assert mock.lines()[-1] == "GET /latest/meta-data/placement/region"
+
+
+def test_chunked_bodies_and_connection_close(start_mock) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(script(chunked=True, connection_close=True))
+    assert imds.fetch_credentials(endpoint=mock.endpoint).session_token == SESSION_TOKEN
+    assert len({r["connection"] for r in mock.requests()}) == 3, "a new connection per request"
+
+
+def test_imdsv1_fallback_is_logged_as_a_warning(start_mock, caplog) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(script(responses=[{"path": "/latest/api/token", "status": 403}]))
+    with caplog.at_level(logging.DEBUG, logger="imds"):
+        credentials = imds.fetch_credentials(endpoint=mock.endpoint)
+    assert credentials.access_key_id == ACCESS_KEY_ID
+    assert [r["token_sent"] for r in mock.requests()] == [False, False, False]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("IMDSv1" in r.getMessage() for r in warnings)
+    traces = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert "> PUT /latest/api/token" in traces
+
+
+def test_diagnostics_never_contain_secrets(start_mock, caplog) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(script(responses=[{"path": "/latest/api/token", "status": 500}]))
+    with caplog.at_level(logging.DEBUG, logger="imds"):
+        credentials = imds.fetch_credentials(endpoint=mock.endpoint)
+    text = caplog.text
+    assert "retrying" in text or "attempt" in text
+    for secret in (credentials.secret_access_key, credentials.session_token, "mock-imds-token"):
+        assert secret not in text
+
+
+def test_credentials_repr_redacts_secrets(mock: Mock) -> None:
+    credentials = imds.fetch_credentials(endpoint=mock.endpoint)
+    shown = repr(credentials) + str(credentials)
+    assert ACCESS_KEY_ID in shown
+    assert SECRET_ACCESS_KEY not in shown
+    assert SESSION_TOKEN not in shown
+    assert "redacted" in shown
+
+
+def test_credentials_are_frozen_and_comparable(mock: Mock) -> None:
+    first = imds.fetch_credentials(endpoint=mock.endpoint)
+    second = imds.fetch_credentials(endpoint=mock.endpoint)
+    assert first == second
+    with pytest.raises(AttributeError):
+        first.access_key_id = "x"  # type: ignore[misc]
+
+
+def test_process_json_is_the_credential_process_format(mock: Mock) -> None:
+    import json
+
+    document = json.loads(imds.fetch_credentials(endpoint=mock.endpoint).to_process_json())
+    assert list(document) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]
+    assert document["Version"] == 1
+    assert document["AccessKeyId"] == ACCESS_KEY_ID
+    assert document["Expiration"] == "2030-01-01T00:00:00Z"
+
+
+def test_settings_and_keywords_are_exclusive(mock: Mock) -> None:
+    settings = imds.load_settings(endpoint=mock.endpoint)
+    with pytest.raises(TypeError):
+        imds.fetch_credentials(settings, timeout=1)
+    assert imds.fetch_credentials(settings).access_key_id == ACCESS_KEY_ID

@@ -1,0 +1,43 @@
+# Python package `imds` (bindings-python/): a venv at .venv, the abi3 wheel built by maturin, pytest,
+# mypy (package and stubtest against the compiled module), and `python -m imds` for the conformance
+# suite and the demo.
+DEPS += deps-python
+TESTS += test-python
+
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+PY_DIR := $(ROOT)/bindings-python
+PY_WHEELS := $(ROOT)/build/wheels
+# Where cargo puts the mock server the tests start (the shared target dir unless overridden).
+PY_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
+
+CONFORMANCE_IMPLS += python=$(PY) -m imds
+DEMO_IMPLS += python=$(PY) -m imds
+CONFORMANCE_DEPS += install-python
+DEMO_DEPS += install-python
+
+.PHONY: deps-python install-python test-python bench-python
+
+deps-python:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements-dev.txt
+
+# Builds the wheel offline (cargo fetch ran in deps-rust) and installs it into the venv.
+install-python:
+	rm -f $(PY_WHEELS)/imds-*.whl
+	cd $(PY_DIR) && CARGO_NET_OFFLINE=true $(VENV)/bin/maturin build --release --locked \
+		--interpreter $(PY) --out $(PY_WHEELS) --quiet
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
+		--force-reinstall $(PY_WHEELS)/imds-*.whl
+
+test-python: install-python
+	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --quiet -p imds-testkit --bin imds-mock
+	cd $(PY_DIR) && IMDS_MOCK=$(PY_CARGO_TARGET)/debug/imds-mock IMDS_REPO_ROOT=$(ROOT) \
+		$(PY) -m pytest -q -p no:cacheprovider tests
+	cd $(PY_DIR) && $(PY) -m mypy.stubtest imds._imds --allowlist stubtest-allowlist.txt
+	cd $(PY_DIR) && $(PY) -m mypy --strict --no-incremental python/imds
+
+# Per-fetch and per-process figures next to botocore's (a program that prints figures, not a test).
+bench-python: install-python
+	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --release --quiet -p imds-testkit --bin imds-mock
+	IMDS_MOCK=$(PY_CARGO_TARGET)/release/imds-mock $(PY) $(PY_DIR)/bench/bench.py
