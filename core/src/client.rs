@@ -179,9 +179,9 @@ enum Io {
     Sending { deadline: Instant },
     /// [`Action::Receive`] was asked.
     Receiving { deadline: Instant },
-    /// [`Action::Close`] was asked; the next `poll` means it was closed. Then finish with the
-    /// outcome, if any, or carry on.
-    Closing { then: Option<Outcome> },
+    /// The connection must be closed: [`Action::Close`] is asked (`asked`), and the next `poll`
+    /// means it was closed. Then finish with the outcome, if any, or carry on.
+    Closing { then: Option<Outcome>, asked: bool },
     /// [`Action::Wait`] was asked (back-off).
     Waiting { until: Instant },
 }
@@ -620,7 +620,10 @@ impl Client {
                         must_close: true, ..
                     } = connection
                     {
-                        op.io = Io::Closing { then: None };
+                        op.io = Io::Closing {
+                            then: None,
+                            asked: true,
+                        };
                         return Ok(Next::Close);
                     }
                     if now >= op.deadline {
@@ -659,7 +662,11 @@ impl Client {
                     }
                     return Ok(Next::Receive { deadline });
                 }
-                Io::Closing { then } => {
+                Io::Closing { then, asked: false } => {
+                    op.io = Io::Closing { then, asked: true };
+                    return Ok(Next::Close);
+                }
+                Io::Closing { then, asked: true } => {
                     self.connection = Connection::Closed;
                     match then {
                         Some(outcome) => self.phase = Phase::Done(outcome),
@@ -1111,6 +1118,7 @@ impl Client {
             Some(op) if must_close => {
                 op.io = Io::Closing {
                     then: Some(outcome),
+                    asked: false,
                 }
             }
             _ => self.phase = Phase::Done(outcome),

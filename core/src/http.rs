@@ -271,6 +271,7 @@ impl<const N: usize> ResponseReader<N> {
             return Ok(());
         };
         match body {
+            Body::Length { end } if end > N => return Err(ReadError::TooLarge),
             Body::Length { end } => {
                 if self.len >= end {
                     if self.len > end {
@@ -371,11 +372,10 @@ impl<const N: usize> ResponseReader<N> {
                 chunk: Chunk::Size,
             }
         } else if let Some(length) = length {
-            let end = head_len
-                .checked_add(length)
-                .filter(|&end| end <= N)
-                .ok_or(ReadError::TooLarge)?;
-            Body::Length { end }
+            // Checked against the capacity by `advance`, once the status is known.
+            Body::Length {
+                end: head_len.saturating_add(length),
+            }
         } else {
             close = true;
             Body::UntilClose
