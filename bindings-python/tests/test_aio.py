@@ -1,0 +1,71 @@
+"""`imds.aio`: the asyncio driver over real sockets against the mock IMDS."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+import pytest
+
+import imds
+import imds.aio
+from conftest import ACCESS_KEY_ID, ROLE, SESSION_TOKEN, Mock, closed_port, script
+
+
+def test_fetch_credentials(mock: Mock) -> None:
+    credentials = asyncio.run(imds.aio.fetch_credentials(endpoint=mock.endpoint))
+    assert credentials.access_key_id == ACCESS_KEY_ID
+    assert credentials.session_token == SESSION_TOKEN
+    assert mock.lines() == [
+        "PUT /latest/api/token",
+        "GET /latest/meta-data/iam/security-credentials/",
+        f"GET /latest/meta-data/iam/security-credentials/{ROLE}",
+    ]
+
+
+def test_get(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(script(metadata={"instance-id": "i-0abc"}))
+    assert asyncio.run(imds.aio.get("instance-id", endpoint=mock.endpoint)) == "i-0abc"
+
+
+def test_timeout_does_not_block_the_loop(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(
+        script(responses=[{"path": "/latest/meta-data/iam/security-credentials/", "delay_ms": 2000}])
+    )
+
+    async def main() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(ticker())
+        try:
+            with pytest.raises(imds.TimedOutError):
+                await imds.aio.fetch_credentials(endpoint=mock.endpoint, timeout=0.2)
+        finally:
+            task.cancel()
+        return ticks
+
+    assert asyncio.run(main()) > 1, "other tasks ran while the fetch waited"
+
+
+def test_connect_failed() -> None:
+    with pytest.raises(imds.ConnectFailedError):
+        asyncio.run(imds.aio.fetch_credentials(endpoint=f"http://127.0.0.1:{closed_port()}"))
+
+
+def test_provider_shared_by_tasks(mock: Mock) -> None:
+    async def main() -> list:  # type: ignore[type-arg]
+        provider = imds.aio.Provider(endpoint=mock.endpoint)
+        try:
+            results = await asyncio.gather(*(provider.credentials() for _ in range(16)))
+        finally:
+            provider.close()
+        return [c.access_key_id for c in results]
+
+    assert asyncio.run(main()) == [ACCESS_KEY_ID] * 16
+    assert len(mock.lines()) == 3, "one fetch; the other tasks read the cache"

@@ -1,0 +1,74 @@
+"""The mirrored sans-IO types: actions, I/O errors, diagnostics, reprs that hide secrets."""
+
+from __future__ import annotations
+
+import imds
+from imds import _imds
+from conftest import Mock
+
+
+def test_actions_are_variant_classes() -> None:
+    connect = imds.Action.Connect("127.0.0.1", 80, False, 1000)
+    assert isinstance(connect, imds.Action)
+    assert (connect.host, connect.port, connect.tls, connect.deadline) == ("127.0.0.1", 80, False, 1000)
+    assert imds.Action.Connect.__match_args__ == ("host", "port", "tls", "deadline")
+    assert imds.Action.Receive(5).deadline == 5
+    assert imds.Action.Wait(9).until == 9
+    assert isinstance(imds.Action.Done(), imds.Action)
+    assert repr(imds.Action.Close()) == "Action.Close()"
+
+
+def test_send_repr_hides_the_bytes(mock: Mock) -> None:
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    client.start_credentials(0, 0)
+    connect = client.poll(0)
+    assert isinstance(connect, imds.Action.Connect)
+    assert connect.port == mock.port
+    client.handle_connected(0)
+    send = client.poll(0)
+    assert isinstance(send, imds.Action.Send)
+    assert send.data.startswith(b"PUT /latest/api/token HTTP/1.1\r\n")
+    assert repr(send) == f"Action.Send(data=<{len(send.data)} bytes>, deadline={send.deadline})"
+    assert send.deadline == 1000, "the default 1 s timeout"
+    client.cancel()
+
+
+def test_io_error_values() -> None:
+    names = ["ConnectionRefused", "ConnectFailed", "ConnectionReset", "Other"]
+    assert [repr(getattr(imds.IoError, name)) for name in names] == [f"IoError.{n}" for n in names]
+    assert imds.IoError.Other == imds.IoError.Other
+    assert imds.IoError.Other != imds.IoError.ConnectFailed
+
+
+def test_connection_refused_is_connect_failed() -> None:
+    client = imds.Client(imds.load_settings(endpoint="http://127.0.0.1:9"))
+    client.start_credentials(0, 0)
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    try:
+        client.handle_io_error(1, imds.IoError.ConnectionRefused)
+        client.poll(1)
+    except imds.ConnectFailedError as error:
+        assert error.kind == "connect_failed"
+    else:
+        raise AssertionError("expected ConnectFailedError")
+
+
+def test_module_constants() -> None:
+    assert _imds.__version__ == imds.__version__
+    assert (_imds.EXIT_SUCCESS, _imds.EXIT_FETCH_FAILED, _imds.EXIT_USAGE, _imds.EXIT_DISABLED) == (0, 1, 2, 3)
+    assert _imds.USAGE.startswith("usage: imds ")
+    assert _imds.exit_code("disabled") == 3
+    assert _imds.exit_code("invalid_setting") == 2
+    assert _imds.exit_code("timeout") == 1
+
+
+def test_parse_args() -> None:
+    invocation = _imds.parse_args(["--trace", "get", "placement/region"])
+    assert (invocation.command, invocation.path, invocation.trace) == ("get", "placement/region", True)
+    assert _imds.parse_args([]).command == "credentials"
+    try:
+        _imds.parse_args(["get"])
+    except _imds.CommandLineError as error:
+        assert str(error).startswith("imds: ") and str(error).endswith("\n")
+    else:
+        raise AssertionError("expected CommandLineError")

@@ -1,0 +1,124 @@
+"""`imds.Provider`: one client, the core's cache and refresh, shared between threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, List
+
+import pytest
+
+import imds
+from conftest import ACCESS_KEY_ID, EXPIRATION_UNIX, ROLE, Mock, script
+
+CREDENTIALS_GET = f"GET /latest/meta-data/iam/security-credentials/{ROLE}"
+
+
+class FakeWallClock:
+    """Wall-clock seconds that move only when the test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def credential_fetches(mock: Mock) -> int:
+    return mock.lines().count(CREDENTIALS_GET)
+
+
+def test_caches_until_the_refresh_window(mock: Mock) -> None:
+    wall = FakeWallClock(EXPIRATION_UNIX - 3600)
+    provider = imds.Provider(endpoint=mock.endpoint, wall_clock=wall)
+
+    assert provider.credentials().access_key_id == ACCESS_KEY_ID
+    assert provider().access_key_id == ACCESS_KEY_ID
+    wall.now = EXPIRATION_UNIX - 301
+    provider.credentials()
+    assert credential_fetches(mock) == 1, "fresh credentials come from the cache"
+
+    wall.now = EXPIRATION_UNIX - 200  # inside the default 300 s refresh window
+    assert provider.credentials().access_key_id == ACCESS_KEY_ID
+    assert credential_fetches(mock) == 2
+    assert mock.lines()[0] == "PUT /latest/api/token"
+    assert mock.lines().count("PUT /latest/api/token") == 1, "the IMDSv2 token is reused"
+    provider.close()
+
+
+def test_refresh_window_setting(mock: Mock) -> None:
+    wall = FakeWallClock(EXPIRATION_UNIX - 1000)
+    provider = imds.Provider(endpoint=mock.endpoint, wall_clock=wall, refresh_window=1200)
+    provider.credentials()
+    provider.credentials()
+    assert credential_fetches(mock) == 2, "inside a 1200 s window every call refreshes"
+
+
+def test_expired_credentials_from_imds_are_extended(mock: Mock, caplog: pytest.LogCaptureFixture) -> None:
+    wall = FakeWallClock(EXPIRATION_UNIX + 3600)
+    provider = imds.Provider(endpoint=mock.endpoint, wall_clock=wall)
+    with caplog.at_level(logging.WARNING, logger="imds"):
+        credentials = provider.credentials()
+    assert credentials.access_key_id == ACCESS_KEY_ID
+    assert credentials.expiration_timestamp > wall.now
+    assert any("expiration extension" in r.getMessage() for r in caplog.records)
+
+
+def test_last_good_credentials_when_imds_goes_away(
+    mock: Mock, caplog: pytest.LogCaptureFixture
+) -> None:
+    wall = FakeWallClock(EXPIRATION_UNIX - 3600)
+    provider = imds.Provider(endpoint=mock.endpoint, wall_clock=wall)
+    first = provider.credentials()
+    mock.close()
+    provider.close()
+    wall.now = EXPIRATION_UNIX - 200
+    with caplog.at_level(logging.WARNING, logger="imds"):
+        again = provider.credentials()
+    assert again.access_key_id == first.access_key_id
+    assert any("last good credentials" in r.getMessage() for r in caplog.records)
+
+
+def test_shared_by_eight_threads(mock: Mock) -> None:
+    provider = imds.Provider(endpoint=mock.endpoint)
+    barrier = threading.Barrier(8)
+    keys: List[str] = []
+    errors: List[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(25):
+                key = provider.credentials().access_key_id
+                with lock:
+                    keys.append(key)
+        except BaseException as error:  # reported below
+            with lock:
+                errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert keys == [ACCESS_KEY_ID] * 200
+    assert credential_fetches(mock) == 1, "one fetch, every other call served from the cache"
+    provider.close()
+
+
+def test_timeout_then_still_usable(start_mock: Callable[..., Mock]) -> None:
+    slow = start_mock(
+        script(responses=[{"path": "/latest/meta-data/iam/security-credentials/", "delay_ms": 2000}])
+    )
+    provider = imds.Provider(endpoint=slow.endpoint, timeout=0.2)
+    with pytest.raises(imds.TimedOutError):
+        provider.credentials()
+    assert provider.credentials().access_key_id == ACCESS_KEY_ID, "the next call succeeds"
+
+
+def test_failure_with_nothing_cached_raises(start_mock: Callable[..., Mock]) -> None:
+    provider = imds.Provider(endpoint=start_mock(script(role=None)).endpoint)
+    with pytest.raises(imds.NoRoleError):
+        provider.credentials()
