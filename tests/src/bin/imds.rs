@@ -7,15 +7,21 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use imds_core::blocking::BlockingClient;
 use imds_core::cli::{self, Command};
 use imds_core::{Error, host};
 
 /// Writes `text` to stdout or stderr; a closed pipe is not worth a panic.
 fn emit(to_stderr: bool, text: &str) {
+    emit_bytes(to_stderr, text.as_bytes());
+}
+
+/// Writes raw bytes (a metadata body need not be UTF-8).
+fn emit_bytes(to_stderr: bool, bytes: &[u8]) {
     let _ = if to_stderr {
-        std::io::stderr().lock().write_all(text.as_bytes())
+        std::io::stderr().lock().write_all(bytes)
     } else {
-        std::io::stdout().lock().write_all(text.as_bytes())
+        std::io::stdout().lock().write_all(bytes)
     };
 }
 
@@ -46,6 +52,7 @@ fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     let mut out = String::new();
+    let mut body = Vec::new();
     match invocation.command {
         Command::Settings => {
             let _ = settings.write_report(&mut out);
@@ -54,21 +61,28 @@ fn main() -> ExitCode {
             if let Some(error) = settings.disabled_error() {
                 return fail(&error);
             }
+            let mut client = BlockingClient::new(&settings);
+            client.set_binding("rust");
+            if invocation.trace {
+                client.on_diagnostic(|diagnostic| {
+                    let mut line = String::new();
+                    let _ = cli::write_diagnostic_line(diagnostic, &mut line);
+                    emit(true, &line);
+                });
+            }
             let fetched = match invocation.command {
-                Command::Get(_) => Err(Error::detail(
-                    imds_core::ErrorKind::Unsupported,
-                    "`get` waits for the blocking driver's get",
-                )),
-                _ => imds_core::blocking::fetch_credentials(&settings).map(|credentials| {
+                Command::Get(path) => client.get(path).map(|fetched| body = fetched),
+                _ => client.fetch_credentials().map(|credentials| {
                     let _ = credentials.write_process_json(&mut out);
                 }),
             };
             if let Err(error) = fetched {
                 return fail(&error);
             }
-            out.push('\n');
+            body.push(b'\n');
         }
     }
     emit(false, &out);
+    emit_bytes(false, &body);
     ExitCode::SUCCESS
 }
