@@ -65,4 +65,54 @@ pub mod fuzzing {
     pub fn parse_role_name(body: &[u8]) -> Result<crate::settings::RoleName, crate::Error> {
         crate::credentials::parse_role_name(body)
     }
+
+    /// The client's HTTP response reader, with its receive capacity.
+    pub struct ResponseReader(crate::http::ResponseReader<{ crate::client::RECEIVE_CAPACITY }>);
+
+    impl ResponseReader {
+        /// An empty reader.
+        pub const fn new() -> Self {
+            Self(crate::http::ResponseReader::new())
+        }
+
+        /// Feeds bytes: `Ok(true)` once the response is complete, `Err` names the problem.
+        pub fn receive(&mut self, data: &[u8]) -> Result<bool, &'static str> {
+            self.0.receive(data).map(complete).map_err(problem)
+        }
+
+        /// The peer closed the connection.
+        pub fn eof(&mut self) -> Result<bool, &'static str> {
+            self.0.eof().map(complete).map_err(problem)
+        }
+
+        /// Status, whether the connection must close, and the TTL header, once the head is read.
+        pub fn head(&self) -> Option<(u16, bool, Option<u32>)> {
+            self.0
+                .head()
+                .map(|head| (head.status, head.close, head.token_ttl_secs))
+        }
+
+        /// The body of a complete response.
+        pub fn body(&self) -> &[u8] {
+            self.0.body()
+        }
+    }
+
+    impl Default for ResponseReader {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    fn complete(progress: crate::http::Progress) -> bool {
+        progress == crate::http::Progress::Complete
+    }
+
+    fn problem(error: crate::http::ReadError) -> &'static str {
+        match error {
+            crate::http::ReadError::Malformed(what) => what,
+            crate::http::ReadError::TooLarge => "too large",
+            crate::http::ReadError::Closed => "closed early",
+        }
+    }
 }

@@ -1,0 +1,200 @@
+//! Arbitrary bytes as everything IMDS and the network can do: the input is a script that picks the
+//! settings, the operations, and the host's answer to every action the client asks for (connected
+//! or not, sent or not, which response bytes arrive in which pieces, end of stream, timeouts, I/O
+//! errors). No socket is opened: the bytes go straight into `handle_data`.
+//!
+//! Checked: no panic; every operation ends (Done or an error) within a bounded number of actions;
+//! `Done` for credentials leaves credentials in the client; no error or diagnostic shows the secret
+//! access key or session token of the credentials the client holds.
+#![no_main]
+
+use imds_core::client::IoError;
+use imds_core::endpoint::Endpoint;
+use imds_core::settings::{CredentialsApi, RoleName};
+use imds_core::{Action, Client, Instant, Settings, UnixTime};
+use libfuzzer_sys::fuzz_target;
+
+/// Operations one input may run on the same client (caches carry over between them).
+const MAX_OPERATIONS: usize = 6;
+/// Actions one operation may ask for before the machine is deemed stuck. An operation is bounded
+/// by its attempts, role re-resolutions and 30 s deadline; this is far above any honest need.
+const MAX_ACTIONS: usize = 2_000;
+/// 2025-01-01T00:00:00Z.
+const WALL_START: i64 = 1_735_689_600;
+
+/// Set `WHOLE_MACHINE_TRACE=1` to print each action and answer (to check seeds).
+static TRACE: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("WHOLE_MACHINE_TRACE").is_some());
+
+/// The fuzz input, read front to back; an exhausted script answers with zeros.
+struct Script<'a>(&'a [u8]);
+
+impl<'a> Script<'a> {
+    fn byte(&mut self) -> u8 {
+        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
+        self.0 = rest;
+        first
+    }
+
+    fn take(&mut self, count: usize) -> &'a [u8] {
+        let (taken, rest) = self.0.split_at(count.min(self.0.len()));
+        self.0 = rest;
+        taken
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn settings(flags: u8) -> Settings {
+    let mut settings = Settings::default();
+    settings.endpoint.value = Endpoint::parse("http://127.0.0.1:1338").unwrap();
+    settings.v1_disabled.value = flags & 1 != 0;
+    if flags & 2 != 0 {
+        settings.credentials_api.value = CredentialsApi::Extended;
+    }
+    if flags & 4 != 0 {
+        settings.instance_profile_name.value = RoleName::try_from("my-role").ok();
+    }
+    if flags & 8 != 0 {
+        settings.attempts.value = 1 + (flags >> 4) % 4;
+    }
+    settings
+}
+
+/// Secrets the client holds now: nothing shown to a user may contain them.
+fn secrets(client: &Client) -> [String; 2] {
+    let mut held = [String::new(), String::new()];
+    if let Some(credentials) = client.credentials() {
+        // Short values could occur in any text by chance; only long ones are checked.
+        if credentials.secret_access_key().len() >= 12 {
+            held[0].push_str(credentials.secret_access_key());
+        }
+        if credentials.session_token().len() >= 12 {
+            held[1].push_str(credentials.session_token());
+        }
+    }
+    held
+}
+
+fn assert_no_secret(shown: &str, client: &Client) {
+    for secret in secrets(client) {
+        assert!(secret.is_empty() || !shown.contains(secret.as_str()), "secret shown: {shown}");
+    }
+}
+
+fn drain_diagnostics(client: &mut Client) {
+    while let Some(diagnostic) = client.poll_diagnostic() {
+        let shown = format!("{diagnostic} {diagnostic:?}");
+        assert_no_secret(&shown, client);
+    }
+}
+
+fuzz_target!(|input: &[u8]| {
+    let mut script = Script(input);
+    let flags = script.byte();
+    let seed = u64::from_le_bytes(script.take(8).try_into().unwrap_or([0; 8]));
+    let mut client = Client::new(&settings(flags), seed);
+    let mut now = Instant::from_millis(0);
+    let mut wall = UnixTime::from_secs(WALL_START);
+
+    for _ in 0..MAX_OPERATIONS {
+        if script.is_empty() {
+            break;
+        }
+        let operation = script.byte();
+        // Time passes between operations: from nothing to about two days.
+        let pause_secs = u64::from(script.byte()) * u64::from(script.byte()) * 3;
+        now = now.add_millis(pause_secs * 1_000);
+        wall = wall.add_secs(pause_secs as i64);
+        let started = if operation & 1 == 0 {
+            client.start_credentials(now, wall)
+        } else {
+            client.start_get("placement/region", now)
+        };
+        if let Err(error) = started {
+            assert_no_secret(&format!("{error} {error:?}"), &client);
+            continue;
+        }
+        let mut finished = false;
+        for _ in 0..MAX_ACTIONS {
+            now = now.add_millis(1);
+            let action = match client.poll(now) {
+                Ok(action) => action,
+                Err(error) => {
+                    if *TRACE {
+                        eprintln!("{now:?} error: {error}");
+                    }
+                    assert_no_secret(&format!("{error} {error:?}"), &client);
+                    client.handle_closed().unwrap();
+                    finished = true;
+                    break;
+                }
+            };
+            if *TRACE {
+                eprintln!("{now:?} {action:?}");
+            }
+            let answer = match action {
+                Action::Connect { deadline, .. } => match script.byte() % 4 {
+                    0 | 1 => client.handle_connected(now),
+                    2 => client.handle_io_error(now, IoError::ConnectionRefused),
+                    _ => {
+                        now = now.max(deadline);
+                        client.handle_timeout(now)
+                    }
+                },
+                Action::Send { data, deadline } => {
+                    assert!(!data.is_empty());
+                    match script.byte() % 8 {
+                        7 => client.handle_io_error(now, IoError::ConnectionReset),
+                        6 => {
+                            now = now.max(deadline);
+                            client.handle_timeout(now)
+                        }
+                        _ => Ok(()),
+                    }
+                }
+                Action::Receive { deadline } => match script.byte() {
+                    0 => client.handle_eof(now),
+                    1 => {
+                        now = now.max(deadline);
+                        client.handle_timeout(now)
+                    }
+                    2 => client.handle_io_error(now, IoError::ConnectionReset),
+                    length => {
+                        let data = script.take(usize::from(length - 2));
+                        client.handle_data(now, data)
+                    }
+                },
+                Action::Close => Ok(()),
+                Action::Wait { until } => {
+                    now = now.max(until);
+                    Ok(())
+                }
+                Action::Done => {
+                    if operation & 1 == 0 {
+                        let credentials = client.credentials().expect("Done leaves credentials");
+                        let mut json = String::new();
+                        credentials.write_process_json(&mut json).unwrap();
+                        assert_no_secret(&format!("{credentials:?}"), &client);
+                    } else {
+                        let _ = client.body();
+                    }
+                    if script.byte() & 1 == 1 {
+                        client.handle_closed().unwrap();
+                    }
+                    finished = true;
+                    break;
+                }
+                _ => Ok(()),
+            };
+            // The script answers only what was asked, so the client must accept every answer.
+            answer.unwrap();
+            drain_diagnostics(&mut client);
+        }
+        drain_diagnostics(&mut client);
+        assert!(finished, "an operation did not end within {MAX_ACTIONS} actions");
+    }
+    assert_no_secret(&format!("{client:?}"), &client);
+});
