@@ -1,0 +1,52 @@
+// The README's Node usage example, extracted from between its markers and run as written, as a
+// program that installed `imds` would run it, against imds-mock.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { startMock, packageDir, repoDir } from './mock.mjs'
+
+function readmeExample() {
+  const readme = readFileSync(path.join(repoDir, 'README.md'), 'utf8')
+  const match = /<!-- node example begin -->\s*```js\n([\s\S]*?)```\s*<!-- node example end -->/.exec(readme)
+  assert.ok(match, 'README.md has no Node example between its markers')
+  return match[1]
+}
+
+test('the README example runs as written against imds-mock', async (t) => {
+  const mock = await startMock({ metadata: { 'placement/region': 'sa-east-1' }, credentials: { Expiration: '2032-05-06T07:08:09Z' } })
+  t.after(() => mock.stop())
+  const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-readme-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(path.join(dir, 'node_modules'))
+  symlinkSync(packageDir, path.join(dir, 'node_modules', 'imds'), 'dir')
+  writeFileSync(path.join(dir, 'example.js'), readmeExample())
+
+  const result = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['example.js'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        NODE_PATH: path.join(packageDir, 'node_modules'),
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: mock.endpoint,
+        AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+  assert.equal(result.status, 0, result.stderr)
+  assert.match(result.stdout, /^access key ASIAMOCKEXAMPLE00001, expires 2032-05-06T07:08:09\.000Z$/m)
+  assert.match(result.stdout, /^region sa-east-1$/m)
+  assert.match(result.stdout, /^imds: > PUT \/latest\/api\/token$/m)
+  assert.ok(!result.stdout.includes('mockSecret'))
+})
