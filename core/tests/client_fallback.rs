@@ -54,7 +54,11 @@ fn token_403_404_405_fall_back_to_v1_for_good() {
 
 #[test]
 fn token_403_404_405_with_v1_disabled_name_the_setting_and_its_source() {
-    for (code, source) in [(403, Source::Env), (404, Source::Profile), (405, Source::Explicit)] {
+    for (code, source) in [
+        (403, Source::Env),
+        (404, Source::Profile),
+        (405, Source::Explicit),
+    ] {
         let mut c = v1_disabled_client(source);
         c.start_credentials(t(0), WALL).unwrap();
         expect_connect!(c, at 0);
@@ -112,7 +116,10 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> u64 {
         if attempt < attempts {
             let until = expect_wait!(*c, at at);
             let ceiling = (50u64 << (attempt - 1)).min(1_000);
-            assert!(until >= at && until < at + ceiling, "attempt {attempt}: {until}");
+            assert!(
+                until >= at && until < at + ceiling,
+                "attempt {attempt}: {until}"
+            );
             // Polling early repeats the wait.
             assert_eq!(expect_wait!(*c, at at), until);
             at = until;
@@ -134,7 +141,15 @@ fn token_5xx_and_429_after_retries_fall_back_for_this_operation_only() {
         }));
         let retries = log
             .iter()
-            .filter(|d| matches!(d, Diagnostic::RetryScheduled { step: Step::Token, .. }))
+            .filter(|d| {
+                matches!(
+                    d,
+                    Diagnostic::RetryScheduled {
+                        step: Step::Token,
+                        ..
+                    }
+                )
+            })
             .count();
         assert_eq!(retries, 3);
 
@@ -260,12 +275,18 @@ fn connect_timeout_is_final_and_never_falls_back() {
         other => panic!("expected Connect, got {other:?}"),
     }
     // Polling before the deadline repeats the request to connect.
-    assert!(matches!(c.poll(t(999)), Ok(imds_core::Action::Connect { .. })));
+    assert!(matches!(
+        c.poll(t(999)),
+        Ok(imds_core::Action::Connect { .. })
+    ));
     expect_error!(c, at 1_000, ErrorKind::ConnectFailed);
 
     let mut c = client();
     c.start_credentials(t(0), WALL).unwrap();
-    assert!(matches!(c.poll(t(0)), Ok(imds_core::Action::Connect { .. })));
+    assert!(matches!(
+        c.poll(t(0)),
+        Ok(imds_core::Action::Connect { .. })
+    ));
     c.handle_timeout(t(1_000)).unwrap();
     expect_error!(c, at 1_000, ErrorKind::ConnectFailed);
 }

@@ -133,7 +133,11 @@ fn an_oversized_body_is_response_too_large() {
 
 #[test]
 fn malformed_http_is_malformed_response() {
-    for garbage in [&b"SSH-2.0-OpenSSH\r\n\r\n"[..], b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n"] {
+    for garbage in [
+        &b"SSH-2.0-OpenSSH\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n",
+    ] {
         let mut c = up_to_credentials_request();
         feed!(c, at 3, garbage.to_vec());
         expect_error!(c, at 3, ErrorKind::MalformedResponse);
@@ -142,7 +146,11 @@ fn malformed_http_is_malformed_response() {
 
 #[test]
 fn malformed_credentials_json_is_malformed_credentials() {
-    for body in ["not json", "{\"AccessKeyId\":\"A\"}", "{\"Code\":\"Success\""] {
+    for body in [
+        "not json",
+        "{\"AccessKeyId\":\"A\"}",
+        "{\"Code\":\"Success\"",
+    ] {
         let mut c = up_to_credentials_request();
         feed!(c, at 3, ok(body));
         expect_error!(c, at 3, ErrorKind::MalformedCredentials);
@@ -155,7 +163,10 @@ fn a_code_other_than_success_is_credentials_rejected_with_code_and_message() {
     feed!(c, at 3, ok(r#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"EC2 cannot assume the role","LastUpdated":"2025-01-01T00:00:00Z"}"#));
     let error = expect_error!(c, at 3, ErrorKind::CredentialsRejected);
     let message = error.to_string();
-    assert!(message.contains("AssumeRoleUnauthorizedAccess"), "{message}");
+    assert!(
+        message.contains("AssumeRoleUnauthorizedAccess"),
+        "{message}"
+    );
     assert!(message.contains("EC2 cannot assume the role"), "{message}");
 }
 

@@ -188,7 +188,8 @@ fn a_reset_mid_response_is_an_io_error() {
     expect_send!(c, at 1_000, contains "GET");
     feed!(c, at 1_000, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec());
     expect_receive(&mut c, 1_000);
-    c.handle_io_error(t(1_001), IoError::ConnectionReset).unwrap();
+    c.handle_io_error(t(1_001), IoError::ConnectionReset)
+        .unwrap();
     expect_error!(c, at 1_001, ErrorKind::Io);
 }
 
@@ -237,6 +238,12 @@ fn the_operation_deadline_stops_retries() {
         }
         assert!(requests < 200, "retries must stop at the 30 s deadline");
     }
-    assert!(at < 31_000, "no attempt after the operation deadline ({at})");
-    assert!(requests > 10, "retried until close to the deadline ({requests})");
+    assert!(
+        at < 31_000,
+        "no attempt after the operation deadline ({at})"
+    );
+    assert!(
+        requests > 10,
+        "retried until close to the deadline ({requests})"
+    );
 }

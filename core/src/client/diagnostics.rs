@@ -2,8 +2,9 @@
 
 use crate::diagnostic::Diagnostic;
 
-/// How many diagnostics are kept until the host drains them.
-pub const DIAGNOSTIC_CAPACITY: usize = 16;
+/// How many diagnostics are kept until the host drains them (a full exchange queues six; drain
+/// after every `poll` to see them all).
+pub const DIAGNOSTIC_CAPACITY: usize = 8;
 
 /// A fixed ring of diagnostics.
 #[derive(Clone, Debug)]
