@@ -1,0 +1,653 @@
+//! `imds_client`: the core's sans-IO client over C.
+//!
+//! A client is long-lived: it keeps the IMDSv2 token, the role name, the credentials and its
+//! connection state across operations. Run one operation at a time:
+//!
+//! ```c
+//! imds_client_start_credentials(client, now_ms(), time(NULL));
+//! for (;;) {
+//!     imds_action action;
+//!     if (imds_client_poll(client, now_ms(), &action) != IMDS_RESULT_OK) break;  /* failed */
+//!     if (action.kind == IMDS_ACTION_KIND_DONE) break;                          /* succeeded */
+//!     /* carry out the action, then call imds_client_handle_*() with what happened */
+//! }
+//! ```
+//!
+//! `ffi-c/c/driver.c` is a complete driver over non-blocking sockets and `poll()`.
+//!
+//! A client lives on the heap (`imds_client_new()` / `imds_client_free()`) or in storage the
+//! caller provides (`imds_client_size()`, `imds_client_align()`, `imds_client_init()` /
+//! `imds_client_deinit()`); after initialisation no call allocates.
+
+use core::ffi::c_char;
+use core::mem::{align_of, size_of};
+use core::ptr::{NonNull, addr_of, addr_of_mut};
+
+use imds_core::diagnostic::Level;
+use imds_core::{Client, Diagnostic, Instant, UnixTime};
+
+use crate::action::{imds_action, io_error_from_c};
+use crate::credentials::imds_credentials;
+use crate::ffi::{self, Failure};
+use crate::result::imds_result;
+use crate::settings::imds_settings;
+use crate::text::imds_bytes;
+
+/// The IMDS client (opaque). Not thread-safe: use a client from one thread at a time (different
+/// clients are independent).
+pub struct imds_client {
+    _private: [u8; 0],
+}
+
+/// How loud a diagnostic is (map it to your logger's levels).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum imds_level {
+    /// Request-level detail (what `imds --trace` shows).
+    Trace = 1,
+    /// Normal but noteworthy.
+    Info = 2,
+    /// Something a user should know about (fallbacks, extended expirations).
+    Warn = 3,
+}
+
+impl From<Level> for imds_level {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::Trace => Self::Trace,
+            Level::Info => Self::Info,
+            Level::Warn => Self::Warn,
+        }
+    }
+}
+
+/// Marks a live client (the first field of every [`Handle`]).
+const LIVE: u64 = 0x696d_6473_2d6c_6976;
+/// Marks caller storage whose client was deinitialised.
+const DEAD: u64 = 0x696d_6473_2d64_6561;
+
+/// What an `imds_client` pointer points to.
+#[repr(C)]
+pub(crate) struct Handle {
+    /// [`LIVE`] while the client may be used.
+    magic: u64,
+    /// Made by `imds_client_new()` (freed with the box) rather than in caller storage.
+    on_heap: bool,
+    pub(crate) client: Client,
+    last_error: Option<Failure>,
+    /// A diagnostic taken from the client but not yet delivered (the caller's buffer was small).
+    pending_diagnostic: Option<Diagnostic>,
+}
+
+impl Handle {
+    fn new(settings: &imds_core::Settings, seed: u64, on_heap: bool) -> Self {
+        let mut client = Client::new(settings, seed);
+        client.set_binding("c");
+        Self {
+            magic: LIVE,
+            on_heap,
+            client,
+            last_error: None,
+            pending_diagnostic: None,
+        }
+    }
+
+    /// Records the outcome of a call: a failure becomes the last error.
+    pub(crate) fn record(&mut self, outcome: Result<(), Failure>) -> imds_result {
+        match outcome {
+            Ok(()) => imds_result::Ok,
+            Err(failure) => {
+                self.last_error = Some(failure);
+                failure.result()
+            }
+        }
+    }
+
+    /// The next diagnostic, keeping it pending until it is delivered.
+    fn peek_diagnostic(&mut self) -> Option<Diagnostic> {
+        if self.pending_diagnostic.is_none() {
+            self.pending_diagnostic = self.client.poll_diagnostic();
+        }
+        self.pending_diagnostic
+    }
+}
+
+/// Whether `ptr` (not NULL) points to a live client. Reads only the first field.
+fn is_live(ptr: NonNull<Handle>) -> bool {
+    // SAFETY: the header requires a client pointer to come from `imds_client_new()` (not freed)
+    // or `imds_client_init()` (storage still owned by the caller); both start with an
+    // initialised `magic` field, which `imds_client_deinit()` keeps initialised.
+    unsafe { addr_of!((*ptr.as_ptr()).magic).read() == LIVE }
+}
+
+/// The live client behind `ptr`: NULL is `IMDS_RESULT_NULL_PARAMETER`, a deinitialised client
+/// `IMDS_RESULT_NOT_INITIALIZED`.
+pub(crate) fn live_mut<'a>(ptr: *mut imds_client) -> Result<&'a mut Handle, Failure> {
+    let handle = NonNull::new(ptr.cast::<Handle>()).ok_or(imds_result::NullParameter)?;
+    if !is_live(handle) {
+        return Err(Failure::Code(imds_result::NotInitialized));
+    }
+    // SAFETY: `handle` points to a live `Handle` (checked above); the header forbids using a
+    // client from two threads at once, so this is the only reference during the call.
+    Ok(unsafe { &mut *handle.as_ptr() })
+}
+
+/// Like [`live_mut`], for `const` functions.
+fn live_ref<'a>(ptr: *const imds_client) -> Result<&'a Handle, Failure> {
+    let handle = NonNull::new(ptr.cast_mut().cast::<Handle>()).ok_or(imds_result::NullParameter)?;
+    if !is_live(handle) {
+        return Err(Failure::Code(imds_result::NotInitialized));
+    }
+    // SAFETY: as in `live_mut`; `const` functions only read.
+    Ok(unsafe { &*handle.as_ptr() })
+}
+
+/// Runs `call` on a live client and records its failure as the client's last error.
+fn with_client(
+    client: *mut imds_client,
+    call: impl FnOnce(&mut Handle) -> Result<(), Failure>,
+) -> imds_result {
+    match live_mut(client) {
+        Ok(handle) => {
+            let outcome = call(handle);
+            handle.record(outcome)
+        }
+        Err(failure) => failure.result(),
+    }
+}
+
+/// The bytes of storage `imds_client_init()` needs.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_size() -> usize {
+    ffi_boundary! { size_of::<Handle>() }
+}
+
+/// The alignment (a power of two) of the storage `imds_client_init()` needs.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_align() -> usize {
+    ffi_boundary! { align_of::<Handle>() }
+}
+
+/// Creates a client on the heap for a copy of `settings` (which may be freed afterwards) and
+/// stores it in `*client_out`; free it with `imds_client_free()`. `seed` is randomness for retry
+/// jitter (e.g. from `getrandom()`); it need not be secret.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_new(
+    settings: *const imds_settings,
+    seed: u64,
+    client_out: *mut *mut imds_client,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let settings = ffi::try_ref(settings)?;
+            let out = ffi::try_out(client_out)?;
+            let handle = Box::new(Handle::new(settings, seed, true));
+            ffi::write_out(out, Box::into_raw(handle).cast::<imds_client>());
+            Ok(())
+        })())
+    }
+}
+
+/// Initialises a client in caller storage for a copy of `settings` and stores the client pointer
+/// (equal to `storage`) in `*client_out`. No heap memory is used, now or later. `storage` must be
+/// `storage_len >= imds_client_size()` bytes, aligned to `imds_client_align()`, and must outlive
+/// the client; end the client with `imds_client_deinit()` before reusing or releasing the storage.
+/// Initialising storage again after `imds_client_deinit()` gives a fresh client.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`;
+/// `IMDS_RESULT_MISALIGNED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_init(
+    storage: *mut core::ffi::c_void,
+    storage_len: usize,
+    settings: *const imds_settings,
+    seed: u64,
+    client_out: *mut *mut imds_client,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let storage = NonNull::new(storage.cast::<Handle>()).ok_or(imds_result::NullParameter)?;
+            let settings = ffi::try_ref(settings)?;
+            let out = ffi::try_out(client_out)?;
+            if storage_len < size_of::<Handle>() {
+                return Err(Failure::Code(imds_result::InsufficientSize));
+            }
+            if !storage.as_ptr().is_aligned() {
+                return Err(Failure::Code(imds_result::Misaligned));
+            }
+            // SAFETY: `storage` is not NULL, aligned for `Handle` and at least
+            // `size_of::<Handle>()` bytes (checked above); the header requires it to be writable
+            // and owned by the caller. `write` does not read or drop the old contents.
+            unsafe { storage.as_ptr().write(Handle::new(settings, seed, false)) };
+            ffi::write_out(out, storage.as_ptr().cast::<imds_client>());
+            Ok(())
+        })())
+    }
+}
+
+/// Ends a client made by `imds_client_init()`; the storage belongs to the caller again and may be
+/// initialised anew. Later calls with the old pointer return `IMDS_RESULT_NOT_INITIALIZED` for as
+/// long as the storage is left untouched. NULL, a deinitialised client and a heap client (use
+/// `imds_client_free()`) are left alone.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_deinit(client: *mut imds_client) {
+    ffi_boundary! {
+        if let Some(handle) = NonNull::new(client.cast::<Handle>())
+            && is_live(handle)
+        {
+            // SAFETY: `handle` is a live `Handle` (checked): the `on_heap` field is initialised.
+            let on_heap = unsafe { addr_of!((*handle.as_ptr()).on_heap).read() };
+            if !on_heap {
+                deinit(handle);
+            }
+        }
+    }
+}
+
+/// Drops a live client in place and marks its storage as deinitialised.
+fn deinit(handle: NonNull<Handle>) {
+    // SAFETY: `handle` points to a live `Handle` that no one else references during this call
+    // (header rule); it is dropped once, after which only its plain `magic` field is written
+    // and later read through raw pointers.
+    unsafe {
+        core::ptr::drop_in_place(handle.as_ptr());
+        addr_of_mut!((*handle.as_ptr()).magic).write(DEAD);
+    }
+}
+
+/// Frees a client made by `imds_client_new()`. NULL does nothing; never free a client twice. A
+/// client made by `imds_client_init()` is deinitialised instead (its storage is the caller's).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_free(client: *mut imds_client) {
+    ffi_boundary! {
+        let Some(handle) = NonNull::new(client.cast::<Handle>()) else {
+            return;
+        };
+        if !is_live(handle) {
+            return;
+        }
+        // SAFETY: `handle` is a live `Handle` (checked): the `on_heap` field is initialised.
+        let on_heap = unsafe { addr_of!((*handle.as_ptr()).on_heap).read() };
+        if on_heap {
+            // SAFETY: a live heap client comes from `Box::into_raw` in `imds_client_new()` and
+            // the header forbids freeing it twice.
+            drop(unsafe { Box::from_raw(handle.as_ptr()) });
+        } else {
+            deinit(handle);
+        }
+    }
+}
+
+/// Stores in `*settings_out` a pointer to the settings the client uses (for
+/// `imds_settings_report()`); it is valid as long as the client and must not be freed.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_settings(
+    client: *const imds_client,
+    settings_out: *mut *const imds_settings,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let out = ffi::try_out(settings_out)?;
+            let settings: *const imds_core::Settings = handle.client.settings();
+            ffi::write_out(out, settings.cast::<imds_settings>());
+            Ok(())
+        })())
+    }
+}
+
+/// Starts fetching credentials. `now_ms` is the host's monotonic clock in milliseconds (the same
+/// clock for every call on this client, never going back); `wall_secs` is the wall-clock time in
+/// seconds since the Unix epoch (`time(NULL)`), against which expirations are compared. Fresh
+/// cached credentials finish the operation at once (the first poll says `DONE`).
+///
+/// Errors: `IMDS_RESULT_DISABLED` (IMDS is disabled: make no request);
+/// `IMDS_RESULT_INVALID_STATE` (an operation is running: poll it to the end or cancel it).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_start_credentials(
+    client: *mut imds_client,
+    now_ms: u64,
+    wall_secs: i64,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let now = Instant::from_millis(now_ms);
+            Ok(handle.client.start_credentials(now, UnixTime::from_secs(wall_secs))?)
+        })
+    }
+}
+
+/// Starts reading a metadata path (`path_len` bytes of UTF-8, not NUL-terminated, copied):
+/// relative to `/latest/meta-data/` (`placement/region`, `instance-id`) or absolute when it
+/// starts with `/latest/`.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INVALID_ARGUMENT` (empty, too long, spaces,
+/// not UTF-8); `IMDS_RESULT_DISABLED`; `IMDS_RESULT_INVALID_STATE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_start_get(
+    client: *mut imds_client,
+    path: *const c_char,
+    path_len: usize,
+    now_ms: u64,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
+            Ok(handle.client.start_get(path, Instant::from_millis(now_ms))?)
+        })
+    }
+}
+
+/// Stores in `*action_out` what to do next (see `imds_action_kind`). A result other than
+/// `IMDS_RESULT_OK` ends the operation: close the connection if one is open; the message is in
+/// `imds_client_last_error()`. Polling again after `DONE` or an error repeats it.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`; every error of the
+/// exchange (`IMDS_RESULT_CONNECT_FAILED`, `IMDS_RESULT_TIMEOUT`, `IMDS_RESULT_NO_ROLE`, ...);
+/// `IMDS_RESULT_INVALID_STATE` when no operation was started or `now_ms` went back.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_poll(
+    client: *mut imds_client,
+    now_ms: u64,
+    action_out: *mut imds_action,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let out = ffi::try_out(action_out)?;
+            let action = handle.client.poll(Instant::from_millis(now_ms))?;
+            let action = imds_action::from_core(&action).ok_or(Failure::Core(
+                imds_core::Error::detail(
+                    imds_core::ErrorKind::Unsupported,
+                    "the core asked for an action this version of libimds does not know",
+                ),
+            ))?;
+            ffi::write_out(out, action);
+            Ok(())
+        })
+    }
+}
+
+/// Reports that the connection asked for by `IMDS_ACTION_KIND_CONNECT` is open.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_connected(
+    client: *mut imds_client,
+    now_ms: u64,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            Ok(handle.client.handle_connected(Instant::from_millis(now_ms))?)
+        })
+    }
+}
+
+/// Feeds `len` bytes that arrived on the connection (copied; any length, including more than the
+/// receive buffer, which ends the operation with `IMDS_RESULT_RESPONSE_TOO_LARGE` at the next
+/// poll). `data` must not be NULL, even for `len == 0`.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (no receive pending, or `now_ms` went back).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_data(
+    client: *mut imds_client,
+    now_ms: u64,
+    data: *const u8,
+    len: usize,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let data = ffi::try_bytes(data, len)?;
+            Ok(handle.client.handle_data(Instant::from_millis(now_ms), data)?)
+        })
+    }
+}
+
+/// Reports that the peer closed the connection (a read returned 0).
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (no receive pending).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_eof(client: *mut imds_client, now_ms: u64) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| Ok(handle.client.handle_eof(Instant::from_millis(now_ms))?))
+    }
+}
+
+/// Reports that connecting, sending or receiving failed; `error` is an `IMDS_IO_ERROR_*` constant.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_ARGUMENT` (unknown `error`); `IMDS_RESULT_INVALID_STATE` (no I/O pending).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_io_error(
+    client: *mut imds_client,
+    now_ms: u64,
+    error: u32,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let error = io_error_from_c(error)?;
+            Ok(handle.client.handle_io_error(Instant::from_millis(now_ms), error)?)
+        })
+    }
+}
+
+/// Reports that the deadline of the pending connect, send or receive passed.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (nothing pending).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_timeout(client: *mut imds_client, now_ms: u64) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            Ok(handle.client.handle_timeout(Instant::from_millis(now_ms))?)
+        })
+    }
+}
+
+/// Reports that the host closed the connection on its own between operations (after `DONE` or an
+/// error), so the next operation connects anew.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (an operation is running: use `imds_client_handle_io_error()`).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_closed(client: *mut imds_client) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| Ok(handle.client.handle_closed()?))
+    }
+}
+
+/// Ends the running operation, if any, with `IMDS_RESULT_UNSUPPORTED`: for a driver that cannot
+/// carry out an action (e.g. `tls` without a TLS library). The client keeps its caches and
+/// forgets the connection; the message (`imds_client_last_error()`) is the one every `imds`
+/// command prints for an `https` endpoint. Returns `IMDS_RESULT_UNSUPPORTED` (or
+/// `IMDS_RESULT_NULL_PARAMETER` / `IMDS_RESULT_NOT_INITIALIZED`), so a driver can return it as is.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_unsupported(client: *mut imds_client) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            handle.client.cancel();
+            Err(Failure::Core(imds_core::Error::detail(
+                imds_core::ErrorKind::Unsupported,
+                "the blocking driver speaks plain HTTP only; use an http:// endpoint",
+            )))
+        })
+    }
+}
+
+/// Abandons the running operation, if any, keeping the caches; close the connection too.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_cancel(client: *mut imds_client) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            handle.client.cancel();
+            Ok(())
+        })
+    }
+}
+
+/// Stores in `*credentials_out` views of the credentials of the last successful credentials
+/// operation. The views are valid until the next call that takes the client as non-`const`.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_NOT_AVAILABLE` (no credentials fetched yet).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_credentials(
+    client: *const imds_client,
+    credentials_out: *mut imds_credentials,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let out = ffi::try_out(credentials_out)?;
+            let credentials = handle.client.credentials().ok_or(imds_result::NotAvailable)?;
+            ffi::write_out(out, imds_credentials::borrow(credentials));
+            Ok(())
+        })())
+    }
+}
+
+/// Writes the credentials as the `credential_process` JSON the `imds` command prints (one line,
+/// no newline, no NUL) into `buf` (`len` bytes) and its length into `*written_out`.
+/// `IMDS_CREDENTIALS_JSON_CAPACITY` bytes always suffice. The JSON holds secrets.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_NOT_AVAILABLE`; `IMDS_RESULT_INSUFFICIENT_SIZE` (nothing written).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_credentials_json(
+    client: *const imds_client,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let credentials = handle.client.credentials().ok_or(imds_result::NotAvailable)?;
+            ffi::write_text(buf, len, written_out, |out| credentials.write_process_json(out))
+        })())
+    }
+}
+
+/// Stores in `*body_out` a view of the body of the last successful metadata read; valid until the
+/// next call that takes the client as non-`const`.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_NOT_AVAILABLE` (the last operation was not a successful read).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_body(
+    client: *const imds_client,
+    body_out: *mut imds_bytes,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let out = ffi::try_out(body_out)?;
+            let body = handle.client.body().ok_or(imds_result::NotAvailable)?;
+            ffi::write_out(out, imds_bytes::borrow(body));
+            Ok(())
+        })())
+    }
+}
+
+/// Takes the oldest queued diagnostic (fallbacks, retries, each request and status): writes its
+/// text (never a secret; no NUL) into `buf` (`len` bytes), the length into `*written_out` and its
+/// level into `*level_out`. Drain the queue after each poll (it keeps the last 16).
+/// `IMDS_TEXT_CAPACITY` bytes always suffice; when the buffer is too small the diagnostic stays
+/// queued.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_NOT_AVAILABLE` (queue empty); `IMDS_RESULT_INSUFFICIENT_SIZE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_next_diagnostic(
+    client: *mut imds_client,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+    level_out: *mut imds_level,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let level_out = ffi::try_out(level_out)?;
+            if buf.is_null() || written_out.is_null() {
+                return Err(Failure::Code(imds_result::NullParameter));
+            }
+            let diagnostic = handle.peek_diagnostic().ok_or(imds_result::NotAvailable)?;
+            ffi::write_text(buf, len, written_out, |out| write!(out, "{diagnostic}"))?;
+            ffi::write_out(level_out, imds_level::from(diagnostic.level()));
+            handle.pending_diagnostic = None;
+            Ok(())
+        })
+    }
+}
+
+/// Like `imds_client_next_diagnostic()`, but writes the line `imds --trace` prints on stderr:
+/// `imds: <level>: <text>\n`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_next_trace_line(
+    client: *mut imds_client,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            if buf.is_null() || written_out.is_null() {
+                return Err(Failure::Code(imds_result::NullParameter));
+            }
+            let diagnostic = handle.peek_diagnostic().ok_or(imds_result::NotAvailable)?;
+            ffi::write_text(buf, len, written_out, |out| {
+                imds_core::cli::write_diagnostic_line(&diagnostic, out)
+            })?;
+            handle.pending_diagnostic = None;
+            Ok(())
+        })
+    }
+}
+
+/// Copies the message of the client's most recent failure (the core's full sentence: what is
+/// wrong and what to do; never a secret; no NUL) into `buf` (`len` bytes) and its length into
+/// `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_NOT_AVAILABLE` (nothing failed yet); `IMDS_RESULT_INSUFFICIENT_SIZE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_last_error(
+    client: *const imds_client,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let failure = handle.last_error.ok_or(imds_result::NotAvailable)?;
+            ffi::write_text(buf, len, written_out, |out| failure.write_message(out))
+        })())
+    }
+}
+
+/// Like `imds_client_last_error()`, but writes the line the `imds` command prints on stderr:
+/// `imds: <message>\n`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_last_error_line(
+    client: *const imds_client,
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        ffi::result_of((|| {
+            let handle = live_ref(client)?;
+            let failure = handle.last_error.ok_or(imds_result::NotAvailable)?;
+            ffi::write_text(buf, len, written_out, |out| failure.write_line(out))
+        })())
+    }
+}
