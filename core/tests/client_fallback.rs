@@ -104,8 +104,9 @@ fn token_400_is_an_error_without_fallback() {
 }
 
 /// Answers the token request `attempts` times with `code`, checking each back-off; returns the
-/// time after the last answer.
-fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> u64 {
+/// time after the last answer and the diagnostics so far.
+fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> (u64, Vec<Diagnostic>) {
+    let mut log = Vec::new();
     c.start_credentials(t(0), WALL).unwrap();
     expect_connect!(*c, at 0);
     let mut at = 0;
@@ -113,6 +114,7 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> u64 {
         expect_send!(*c, at at, contains "PUT /latest/api/token");
         at += 1;
         feed!(*c, at at, status(code));
+        log.extend(diagnostics(c));
         if attempt < attempts {
             let until = expect_wait!(*c, at at);
             let ceiling = (50u64 << (attempt - 1)).min(1_000);
@@ -125,16 +127,16 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> u64 {
             at = until;
         }
     }
-    at
+    (at, log)
 }
 
 #[test]
 fn token_5xx_and_429_after_retries_fall_back_for_this_operation_only() {
     for code in [500, 503, 429] {
         let mut c = client();
-        let at = token_fails_every_attempt(&mut c, code, 4);
+        let (at, mut log) = token_fails_every_attempt(&mut c, code, 4);
         finish_without_token(&mut c, at);
-        let log = diagnostics(&mut c);
+        log.extend(diagnostics(&mut c));
         assert!(log.contains(&Diagnostic::FallbackToV1 {
             reason: FallbackReason::TokenRetriesExhausted(code),
             sticky: false
@@ -162,7 +164,7 @@ fn token_5xx_and_429_after_retries_fall_back_for_this_operation_only() {
 #[test]
 fn token_5xx_after_retries_with_v1_disabled_is_blocked() {
     let mut c = v1_disabled_client(Source::Env);
-    let at = token_fails_every_attempt(&mut c, 500, 4);
+    let (at, _) = token_fails_every_attempt(&mut c, 500, 4);
     let error = expect_error!(c, at at, ErrorKind::V1FallbackBlocked);
     assert_eq!(
         *error.context(),
@@ -179,7 +181,7 @@ fn attempts_setting_bounds_token_retries() {
     settings.attempts.value = 2;
     settings.attempts.source = Source::Env;
     let mut c = client_with(&settings);
-    let at = token_fails_every_attempt(&mut c, 503, 2);
+    let (at, _) = token_fails_every_attempt(&mut c, 503, 2);
     finish_without_token(&mut c, at);
 }
 
