@@ -86,9 +86,18 @@ fn version_macros_match_cargo_toml() {
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
-    assert_eq!(define(&header, "IMDS_VERSION_MAJOR"), Some(major.to_string()));
-    assert_eq!(define(&header, "IMDS_VERSION_MINOR"), Some(minor.to_string()));
-    assert_eq!(define(&header, "IMDS_VERSION_PATCH"), Some(patch.to_string()));
+    assert_eq!(
+        define(&header, "IMDS_VERSION_MAJOR"),
+        Some(major.to_string())
+    );
+    assert_eq!(
+        define(&header, "IMDS_VERSION_MINOR"),
+        Some(minor.to_string())
+    );
+    assert_eq!(
+        define(&header, "IMDS_VERSION_PATCH"),
+        Some(patch.to_string())
+    );
     assert_eq!(
         define(&header, "IMDS_VERSION_NUMBER"),
         Some((major * 10_000 + minor * 100 + patch).to_string())
