@@ -112,7 +112,7 @@ AWS_PREFIXES = ("AWS_",)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No AWS variable of the machine reaches a test; HOME is an empty temporary folder."""
     for name in list(os.environ):
-        if name.startswith(AWS_PREFIXES):
+        if name.startswith(AWS_PREFIXES) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
