@@ -30,9 +30,11 @@ install-python:
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
 		--force-reinstall $(PY_WHEELS)/imds-*.whl
 
+# The mock and the Rust `imds` command (python -m imds is compared with it byte for byte).
 test-python: install-python
-	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --quiet -p imds-testkit --bin imds-mock
-	cd $(PY_DIR) && IMDS_MOCK=$(PY_CARGO_TARGET)/debug/imds-mock IMDS_REPO_ROOT=$(ROOT) \
+	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --quiet -p imds-testkit --bins
+	cd $(PY_DIR) && IMDS_MOCK=$(PY_CARGO_TARGET)/debug/imds-mock IMDS_RUST_CLI=$(PY_CARGO_TARGET)/debug/imds \
+		IMDS_REPO_ROOT=$(ROOT) \
 		$(PY) -m pytest -q -p no:cacheprovider tests
 	cd $(PY_DIR) && $(PY) -m mypy.stubtest imds._imds --allowlist stubtest-allowlist.txt
 	cd $(PY_DIR) && $(PY) -m mypy --strict --no-incremental python/imds
