@@ -1,0 +1,42 @@
+// The TypeScript types: `tsc --strict` compiles __test__/types/usage.ts, which uses the package as
+// a TypeScript program would (and marks what must not compile with @ts-expect-error).
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { packageDir } from './mock.mjs'
+
+const require = createRequire(import.meta.url)
+
+test('the TypeScript types compile in strict mode and refuse wrong options', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-types-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(path.join(dir, 'node_modules'))
+  symlinkSync(packageDir, path.join(dir, 'node_modules', 'imds'), 'dir')
+  copyFileSync(path.join(packageDir, '__test__', 'types', 'usage.ts'), path.join(dir, 'usage.ts'))
+  writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'es2022',
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        types: ['node'],
+        typeRoots: [path.join(packageDir, 'node_modules', '@types')],
+        baseUrl: '.',
+        paths: { '*': [path.join(packageDir, 'node_modules', '*')] },
+        skipLibCheck: true,
+      },
+      files: ['usage.ts'],
+    }),
+  )
+  const tsc = require.resolve('typescript/bin/tsc')
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stdout + result.stderr)
+})
