@@ -365,6 +365,27 @@ impl Implementation {
     }
 }
 
+/// Splits a Make-style list of implementations (`CONFORMANCE_IMPLS`, `DEMO_IMPLS`) into
+/// `NAME=COMMAND` specs: a word that starts with a letter and has `=` after a name of letters,
+/// digits and `_` starts a new implementation; the other words are its arguments.
+pub fn split_impl_list(list: &str) -> Vec<String> {
+    let mut specs: Vec<String> = Vec::new();
+    for word in list.split_whitespace() {
+        let starts_new = word.split_once('=').is_some_and(|(name, _)| {
+            name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        match specs.last_mut() {
+            Some(last) if !starts_new => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => specs.push(word.to_string()),
+        }
+    }
+    specs
+}
+
 /// What one run of a scenario produced, and how it differs from the expectation.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -414,7 +435,8 @@ fn visible(text: &str) -> String {
     format!("{text:?}")
 }
 
-/// Runs `scenario` against `implementation` with a fresh mock and a fresh `HOME`.
+/// Runs `scenario` against `implementation` with a fresh mock and a fresh `HOME`, in the
+/// runner's working directory (so relative paths in a command line keep working).
 pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
     let mut outcome = Outcome {
         failures: Vec::new(),
@@ -467,7 +489,6 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
         .args(&implementation.leading_args)
         .args(&scenario.args)
         .env_clear()
-        .current_dir(&home)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -651,4 +672,43 @@ fn run_to_end(command: &mut Command, outcome: &mut Outcome) -> std::io::Result<O
     outcome.stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
     outcome.stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_make_style_implementation_lists() {
+        assert_eq!(
+            split_impl_list(
+                " node=node /r/bin/imds.js python=/r/.venv/bin/python -m imds rust=/t/imds "
+            ),
+            vec![
+                "node=node /r/bin/imds.js",
+                "python=/r/.venv/bin/python -m imds",
+                "rust=/t/imds"
+            ]
+        );
+        assert_eq!(split_impl_list(""), Vec::<String>::new());
+        assert_eq!(
+            split_impl_list("c=./imds --opt=1"),
+            vec!["c=./imds --opt=1"]
+        );
+    }
+
+    #[test]
+    fn refuses_scenarios_that_could_leave_the_machine() {
+        let fetch_default =
+            r#"{"description": "d", "env": {}, "expect": {"stdout": "", "stderr": "", "exit": 0}}"#;
+        assert!(Scenario::parse("x", fetch_default).is_err());
+        let remote = r#"{"description": "d", "env": {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://169.254.169.254"},
+            "expect": {"stdout": "", "stderr": "", "exit": 0}}"#;
+        assert!(Scenario::parse("x", remote).is_err());
+        let local = r#"{"description": "d", "env": {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://[::1]:{port}"},
+            "expect": {"stdout": "", "stderr": "", "exit": 0}}"#;
+        assert!(Scenario::parse("x", local).is_ok());
+        let settings = r#"{"description": "d", "args": ["settings"], "expect": {"stdout": "", "stderr": "", "exit": 0}}"#;
+        assert!(Scenario::parse("x", settings).is_ok());
+    }
 }

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! imds-conformance --impl rust=target/debug/imds [--impl c=build/c/imds ...]
+//!                  [--impl-list "rust=target/debug/imds python=.venv/bin/python -m imds"]
 //!                  [--scenarios DIR] [--only TEXT] [--jobs N] [--verbose]
 //! ```
+//!
+//! `--impl-list` takes a Make-style list (`CONFORMANCE_IMPLS`): a word `NAME=...` starts an
+//! implementation, the words after it are its arguments.
 //!
 //! Each scenario runs against each implementation with its own mock and a fresh `HOME`. Prints
 //! one line per run, the differences of each failure, and closes with `N passed, N failed`; exits
@@ -16,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use imds_testkit::conformance::{self, Implementation, Scenario};
 
-const USAGE: &str = "usage: imds-conformance --impl NAME=COMMAND [--impl ...] [--scenarios DIR] [--only TEXT] [--jobs N] [--verbose]";
+const USAGE: &str = "usage: imds-conformance --impl NAME=COMMAND [--impl ...] [--impl-list LIST] [--scenarios DIR] [--only TEXT] [--jobs N] [--verbose]";
 
 struct Options {
     implementations: Vec<Implementation>,
@@ -41,6 +45,11 @@ fn parse_options() -> Result<Options, String> {
             "--impl" => options
                 .implementations
                 .push(Implementation::parse(&value("--impl")?)?),
+            "--impl-list" => {
+                for spec in conformance::split_impl_list(&value("--impl-list")?) {
+                    options.implementations.push(Implementation::parse(&spec)?);
+                }
+            }
             "--scenarios" => options.scenarios = PathBuf::from(value("--scenarios")?),
             "--only" => options.only.push(value("--only")?),
             "--jobs" => {
