@@ -1,0 +1,258 @@
+//! The blocking driver over real TCP against a loopback IMDS written here (std `TcpListener` on
+//! 127.0.0.1:0): credentials, metadata reads, keep-alive reuse, `Connection: close`, timeouts and
+//! refused connections.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use imds_core::blocking::{self, BlockingClient};
+use imds_core::diagnostic::Diagnostic;
+use imds_core::endpoint::Endpoint;
+use imds_core::{ErrorKind, Settings};
+
+const TOKEN: &str = "loopback-token";
+const CREDENTIALS: &str = r#"{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIALOOPBACK","SecretAccessKey":"loopback-secret","Token":"loopback-session","Expiration":"2999-01-01T00:00:00Z"}"#;
+
+/// What the loopback IMDS does with one request.
+enum Reply {
+    /// Answer with these bytes and keep the connection.
+    Send(Vec<u8>),
+    /// Answer with these bytes, then close.
+    SendAndClose(Vec<u8>),
+    /// Read on without answering (until the client closes).
+    Ignore,
+}
+
+fn ok(body: &str) -> Reply {
+    Reply::Send(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// A loopback IMDS: each request (`PUT /latest/api/token`, `GET …`) goes to `script` with the
+/// number of the connection it came on; every request line is logged as `"<conn> <line>"`.
+struct Server {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(script: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(script);
+        let server_log = Arc::clone(&log);
+        thread::spawn(move || {
+            for (number, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { return };
+                let log = Arc::clone(&server_log);
+                let script = Arc::clone(&script);
+                thread::spawn(move || serve(number + 1, stream, &log, &*script));
+            }
+        });
+        Self { port, log }
+    }
+
+    fn settings(&self) -> Settings {
+        let mut settings = Settings::default();
+        settings.endpoint.value =
+            Endpoint::parse(&format!("http://127.0.0.1:{}", self.port)).unwrap();
+        settings
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    number: usize,
+    mut stream: TcpStream,
+    log: &Mutex<Vec<String>>,
+    script: &(dyn Fn(usize, &str) -> Reply + Send + Sync),
+) {
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head: Vec<u8> = pending.drain(..end + 4).collect();
+            let head = String::from_utf8(head).unwrap();
+            let line = head.lines().next().unwrap_or("").to_owned();
+            let request = format!("{line}\n{head}");
+            log.lock().unwrap().push(format!("{number} {line}"));
+            match script(number, &request) {
+                Reply::Send(bytes) => {
+                    if stream.write_all(&bytes).is_err() {
+                        return;
+                    }
+                }
+                Reply::SendAndClose(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                    return;
+                }
+                Reply::Ignore => {}
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A well-behaved IMDSv2 with role `loopback-role`.
+fn imds(_connection: usize, request: &str) -> Reply {
+    let line = request.lines().next().unwrap_or("");
+    let with_token = request.contains(&format!("x-aws-ec2-metadata-token: {TOKEN}\r\n"));
+    match line {
+        "PUT /latest/api/token HTTP/1.1" => Reply::Send(
+            format!(
+                "HTTP/1.1 200 OK\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\nContent-Length: {}\r\n\r\n{TOKEN}",
+                TOKEN.len()
+            )
+            .into_bytes(),
+        ),
+        _ if !with_token => Reply::Send(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        "GET /latest/meta-data/iam/security-credentials/ HTTP/1.1" => ok("loopback-role"),
+        "GET /latest/meta-data/iam/security-credentials/loopback-role HTTP/1.1" => ok(CREDENTIALS),
+        "GET /latest/meta-data/placement/region HTTP/1.1" => ok("eu-west-1"),
+        _ => Reply::Send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()),
+    }
+}
+
+#[test]
+fn fetches_credentials_over_one_keep_alive_connection() {
+    let server = Server::start(imds);
+    let credentials = blocking::fetch_credentials(&server.settings()).unwrap();
+    assert_eq!(credentials.access_key_id(), "ASIALOOPBACK");
+    assert_eq!(credentials.secret_access_key(), "loopback-secret");
+    assert_eq!(credentials.session_token(), "loopback-session");
+    assert_eq!(
+        server.log(),
+        [
+            "1 PUT /latest/api/token HTTP/1.1",
+            "1 GET /latest/meta-data/iam/security-credentials/ HTTP/1.1",
+            "1 GET /latest/meta-data/iam/security-credentials/loopback-role HTTP/1.1",
+        ]
+    );
+}
+
+#[test]
+fn a_long_lived_client_reuses_token_connection_and_cached_credentials() {
+    let server = Server::start(imds);
+    let mut client = BlockingClient::with_seed(&server.settings(), 1);
+    let traced = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&traced);
+    client.on_diagnostic(move |d| sink.lock().unwrap().push(*d));
+
+    let first = client.fetch_credentials().unwrap();
+    let second = client.fetch_credentials().unwrap();
+    assert_eq!(first, second);
+    assert_eq!(client.get("placement/region").unwrap(), b"eu-west-1");
+    assert_eq!(
+        server.log(),
+        [
+            "1 PUT /latest/api/token HTTP/1.1",
+            "1 GET /latest/meta-data/iam/security-credentials/ HTTP/1.1",
+            "1 GET /latest/meta-data/iam/security-credentials/loopback-role HTTP/1.1",
+            "1 GET /latest/meta-data/placement/region HTTP/1.1",
+        ]
+    );
+    let traced = traced.lock().unwrap();
+    assert!(traced.contains(&Diagnostic::CredentialsFromCache));
+    let requests = traced
+        .iter()
+        .filter(|d| matches!(d, Diagnostic::RequestSent { .. }))
+        .count();
+    assert_eq!(requests, 4);
+}
+
+#[test]
+fn get_returns_the_body_and_404_is_an_http_status_error() {
+    let server = Server::start(imds);
+    assert_eq!(
+        blocking::get(&server.settings(), "placement/region").unwrap(),
+        b"eu-west-1"
+    );
+    let error = blocking::get(&server.settings(), "no/such/thing").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::HttpStatus);
+    assert!(error.to_string().contains("404"));
+}
+
+#[test]
+fn connection_close_makes_the_driver_reconnect() {
+    let server = Server::start(|connection, request| match imds(connection, request) {
+        Reply::Send(bytes) => Reply::SendAndClose(bytes),
+        other => other,
+    });
+    let credentials = blocking::fetch_credentials(&server.settings()).unwrap();
+    assert_eq!(credentials.access_key_id(), "ASIALOOPBACK");
+    let connections: Vec<String> = server
+        .log()
+        .iter()
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(connections, ["1", "2", "3"]);
+}
+
+#[test]
+fn a_token_request_that_times_out_falls_back_to_v1_on_a_new_connection() {
+    let server = Server::start(|connection, request| {
+        let line = request.lines().next().unwrap_or("");
+        match line {
+            // A container behind a hop limit of 1: the PUT's answer never arrives.
+            "PUT /latest/api/token HTTP/1.1" => Reply::Ignore,
+            "GET /latest/meta-data/placement/region HTTP/1.1" if connection > 1 => ok("us-east-2"),
+            _ => Reply::Send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()),
+        }
+    });
+    let mut settings = server.settings();
+    settings.timeout_ms.value = 200;
+    let mut client = BlockingClient::with_seed(&settings, 1);
+    let traced = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&traced);
+    client.on_diagnostic(move |d| sink.lock().unwrap().push(*d));
+    assert_eq!(client.get("placement/region").unwrap(), b"us-east-2");
+    assert!(traced.lock().unwrap().contains(&Diagnostic::HopLimitHint));
+    assert_eq!(
+        server.log(),
+        [
+            "1 PUT /latest/api/token HTTP/1.1",
+            "2 GET /latest/meta-data/placement/region HTTP/1.1",
+        ]
+    );
+}
+
+#[test]
+fn a_refused_connection_is_connect_failed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut settings = Settings::default();
+    settings.endpoint.value = Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let error = blocking::fetch_credentials(&settings).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ConnectFailed);
+}
+
+#[test]
+fn https_endpoints_are_unsupported_and_disabled_settings_are_disabled() {
+    let mut settings = Settings::default();
+    settings.endpoint.value = Endpoint::parse("https://127.0.0.1:9").unwrap();
+    assert_eq!(
+        blocking::fetch_credentials(&settings).unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    let mut settings = Settings::default();
+    settings.disabled.value = true;
+    assert_eq!(
+        blocking::get(&settings, "instance-id").unwrap_err().kind(),
+        ErrorKind::Disabled
+    );
+}
