@@ -10,6 +10,15 @@
 //! lower case, inside a sentence ("malformed config file at line 2: expected an '=' sign defining a
 //! property (`key = value`)").
 
+// Test code: a failed unwrap or index is a failed test. The crate's lints target the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -40,7 +49,7 @@ fn parse(text: &str) -> Result<(Sections, Sections), imds_core::Error> {
     });
     let mut profiles = Sections::new();
     let mut sessions = Sections::new();
-    let mut target = |kind: SectionKind, name: &str| -> Option<(bool, String)> {
+    let target = |kind: SectionKind, name: &str| -> Option<(bool, String)> {
         match kind {
             SectionKind::Profile => Some((true, name.to_owned())),
             SectionKind::DefaultWithoutPrefix if !prefixed_default => {

@@ -7,6 +7,15 @@
 //! is matched as well (our message adds what is accepted). The same cases run through the `std`
 //! host in `host_endpoint_vectors.rs`.
 
+// Test code: a failed unwrap or index is a failed test. The crate's lints target the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use std::path::PathBuf;
 
 use imds_core::config_file::ConfigFile;

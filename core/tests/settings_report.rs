@@ -1,5 +1,14 @@
 //! The `imds settings` report (`Settings::write_report`): the exact bytes every front end prints.
 
+// Test code: a failed unwrap or index is a failed test. The crate's lints target the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use imds_core::config_file::ConfigFile;
 use imds_core::settings::{ConfigFileStatus, ConfigOrigin, Resolver, Setting, Settings, Source};
 use imds_core::text::{BufWriter, ShortText};

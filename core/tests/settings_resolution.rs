@@ -3,6 +3,15 @@
 //! closed on an invalid `AWS_EC2_METADATA_DISABLED`, and errors that name the setting, the source,
 //! the value and what is accepted.
 
+// Test code: a failed unwrap or index is a failed test. The crate's lints target the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use imds_core::error::{Context, SettingProblem};
 use imds_core::settings::{CredentialsApi, EndpointMode, Resolver, Setting, Settings, Source};
 use imds_core::{Error, ErrorKind};
