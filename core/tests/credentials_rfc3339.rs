@@ -157,22 +157,22 @@ fn days_are_consecutive_across_four_centuries() {
     let mut previous = format(-11_670_912_000);
     for day in 1..146_097_i64 {
         let text = format(-11_670_912_000 + day * 86_400);
-        let (year, month, date) = split(&previous);
+        let (year, month, date) = split(&previous).unwrap();
         let expected = next_day(year, month, date);
-        assert_eq!(split(&text), expected, "after {previous}");
+        assert_eq!(split(&text), Some(expected), "after {previous}");
         previous = text;
     }
     assert_eq!(previous, "2000-02-29T00:00:00Z");
 }
 
-fn split(text: &str) -> (u32, u32, u32) {
-    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap();
-    (number(0..4), number(5..7), number(8..10))
+fn split(text: &str) -> Option<(u32, u32, u32)> {
+    let number = |range: core::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    Some((number(0..4)?, number(5..7)?, number(8..10)?))
 }
 
 /// The day after a date, from the rules of the Gregorian calendar spelled out plainly.
 fn next_day(year: u32, month: u32, day: u32) -> (u32, u32, u32) {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let length = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
