@@ -510,6 +510,26 @@ impl Client {
         self.diagnostics.pop()
     }
 
+    /// Forgets everything learned from IMDS: the token, the IMDSv1 fallback, the role name, the
+    /// extended-API state, the credentials and any static-stability pause, and abandons the running
+    /// operation. Settings, binding and seed stay. The next credentials operation is a full
+    /// exchange (use it when the instance's role changed, or to measure). The host must close its
+    /// connection.
+    pub fn reset(&mut self) {
+        self.token.clear();
+        self.sticky_v1 = false;
+        self.role = None;
+        self.api = match self.settings.credentials_api.value {
+            CredentialsApi::Legacy => ApiVersion::Legacy,
+            CredentialsApi::Extended => ApiVersion::Unknown,
+        };
+        self.credentials = None;
+        self.paused_until = None;
+        self.phase = Phase::Idle;
+        self.connection = Connection::Closed;
+        while self.diagnostics.pop().is_some() {}
+    }
+
     /// Abandons the running operation (if any), keeping caches. The host must close its connection.
     pub fn cancel(&mut self) {
         if matches!(self.phase, Phase::Running(_)) {

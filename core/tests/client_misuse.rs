@@ -188,3 +188,12 @@ fn the_client_is_under_20_kib() {
     assert!(size < 20 * 1024, "Client is {size} bytes");
     println!("size_of::<Client>() = {size}");
 }
+
+#[test]
+fn reset_forgets_token_role_and_credentials() {
+    let mut c = client();
+    full_exchange(&mut c, 0);
+    c.reset();
+    assert!(c.credentials().is_none());
+    full_exchange(&mut c, 100);
+}
