@@ -5,7 +5,12 @@
 //! `expect_send!(c, at 0, contains "PUT /latest/api/token")`. Declare it with
 //! `#[macro_use] mod client_support;` to get the macros.
 #![allow(dead_code, unused_macros, unused_imports, unreachable_pub)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use imds_core::client::IoError;
 use imds_core::endpoint::Endpoint;
