@@ -323,10 +323,12 @@ impl<'a> Scanner<'a> {
         self.bump();
         loop {
             let run_start = self.pos;
-            while matches!(self.peek(), Some(byte) if byte != b'"' && byte != b'\\' && byte >= 0x20)
-            {
-                self.bump();
-            }
+            let rest = self.text.as_bytes().get(run_start..).unwrap_or(&[]);
+            let run = rest
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+                .unwrap_or(rest.len());
+            self.pos = run_start.saturating_add(run);
             // The run ends at an ASCII byte or at the end, so both ends are character boundaries.
             sink.push(self.text.get(run_start..self.pos).unwrap_or(""));
             match self.next_byte() {
