@@ -14,8 +14,6 @@ the config file, or ``endpoint=`` in code).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
-
 from ._imds import (
     Action,
     Client,
@@ -55,7 +53,21 @@ from .errors import (
     UnsupportedError,
     V1FallbackBlockedError,
 )
-from .provider import Provider
+
+TYPE_CHECKING = False  # typing and threading are imported only when needed
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    from .provider import Provider
+
+
+def __getattr__(name: str) -> object:
+    # `Provider` brings in threading: loaded on first use, so `python -m imds` stays light.
+    if name == "Provider":
+        from .provider import Provider
+
+        return Provider
+    raise AttributeError(f"module 'imds' has no attribute {name!r}")
 
 __all__ = [
     "__version__",

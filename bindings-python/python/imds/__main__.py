@@ -7,10 +7,12 @@ writers; see :mod:`imds_core::cli` in the Rust docs for the contract.
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
-
 from . import _imds, _sync
 from .errors import ImdsError
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
+if TYPE_CHECKING:
+    from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Callable, Dict, Optional
-
 from ._imds import Action, Client, Credentials, IoError, Settings
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional
 
 __all__ = ["monotonic_ms", "Connection", "run", "fetch_credentials", "get", "get_bytes"]
 
@@ -49,7 +51,9 @@ class Connection:
 
     def open(self, host: str, port: int, tls: bool, timeout: float) -> None:
         self.close()
-        sock = socket.create_connection((host, port), timeout=timeout)
+        # An ASCII host as bytes spares the `encodings.idna` import (a few ms per process).
+        address = host.encode("ascii") if host.isascii() else host
+        sock = socket.create_connection((address, port), timeout=timeout)  # type: ignore[arg-type]
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if tls:

@@ -36,9 +36,10 @@ contains a secret.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Dict, Optional, Type
-
+TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
+    from typing import Dict, Optional, Type
+
     from ._imds import CoreError
 
 __all__ = [

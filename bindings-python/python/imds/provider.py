@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
-
 from ._imds import Client, Credentials, Settings
 from ._sync import Connection, monotonic_ms, run, wall_seconds
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 __all__ = ["Provider"]
 
