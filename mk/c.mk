@@ -1,0 +1,113 @@
+# C: libimds (ffi-c, package imds-ffi), the `imds` command in C, the C tests (ASan + UBSan, C and
+# C++, valgrind, allocation count, the README example), `make install-c` / `make install`, and
+# `make bench-c`.
+#
+# Tests and the conformance command link the debug libimds.a that `cargo test` builds anyway;
+# install and the benchmark use the size-optimised `release-small` profile.
+DEPS += deps-c
+TESTS += test-c
+CONFORMANCE_IMPLS += c=$(ROOT)/build/c/imds
+CONFORMANCE_DEPS += build-c
+DEMO_IMPLS += c=$(ROOT)/build/c/imds
+DEMO_DEPS += build-c
+
+PREFIX ?= /usr/local
+C_TARGET := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
+C_BUILD := $(ROOT)/build/c
+C_DEBUG_LIB := $(C_TARGET)/debug
+C_RELEASE_LIB := $(C_TARGET)/release-small
+C_MOCK := $(C_TARGET)/debug/imds-mock
+C_SRC := $(ROOT)/ffi-c/c
+C_CC ?= gcc
+C_CXX ?= g++
+C_WARN := -Wall -Wextra -Werror
+C_INCLUDES := -I$(ROOT)/include -I$(C_SRC) -I$(C_SRC)/tests
+C_FLAGS := -std=c11 $(C_WARN) -g $(C_INCLUDES)
+C_CXX_FLAGS := -x c++ -std=c++17 $(C_WARN) -g $(C_INCLUDES)
+C_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+C_LIBS := -l:libimds.a -lpthread -ldl -lm
+C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible
+C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
+
+.PHONY: deps-c lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
+	test-c-valgrind test-c-alloc test-c-readme install install-c bench-c
+
+deps-c:
+	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
+		|| { echo "deps-c: installing gcc/g++"; apt-get install -y gcc g++; }
+	@command -v valgrind >/dev/null || { echo "deps-c: installing valgrind"; apt-get install -y valgrind; }
+	@command -v pkg-config >/dev/null || { echo "deps-c: installing pkg-config"; apt-get install -y pkg-config; }
+
+lib-c:
+	$(CARGO) build --locked --offline --quiet -p imds-ffi
+
+lib-c-release:
+	$(CARGO) build --locked --offline --quiet -p imds-ffi --profile release-small
+
+# The C `imds` command the conformance suite and the demo run.
+build-c: lib-c
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/imds $(C_SRC)/imds.c $(C_SRC)/driver.c -L$(C_DEBUG_LIB) $(C_LIBS)
+
+test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme
+
+# include/imds.h is what the pinned cbindgen generates (also part of `cargo test`).
+test-c-header:
+	$(CARGO) test --locked --offline --quiet -p imds-ffi --test header
+
+test-c-asan: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/test_api_asan $(C_TEST_SRC) -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_api_asan $(C_MOCK)
+
+test-c-cxx: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CXX) $(C_CXX_FLAGS) $(C_SAN) -o $(C_BUILD)/test_api_cxx $(C_TEST_SRC) -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_api_cxx $(C_MOCK)
+
+test-c-valgrind: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_api $(C_TEST_SRC) -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_VALGRIND) $(C_BUILD)/test_api $(C_MOCK)
+
+# Zero heap allocations per credential fetch once a client is initialised in caller storage.
+test-c-alloc: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_alloc $(C_SRC)/tests/test_alloc.c $(C_SRC)/driver.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_alloc $(C_MOCK)
+
+# The README's C example, extracted between its markers, built and run against the mock.
+test-c-readme: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	sed -n '/<!-- c example start -->/,/<!-- c example end -->/p' $(ROOT)/README.md \
+		| sed '1,/^```c$$/d; /^```$$/,$$d' > $(C_BUILD)/readme_example.c
+	@test -s $(C_BUILD)/readme_example.c || { echo "test-c-readme: no C example in README.md"; exit 1; }
+	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/readme_example $(C_BUILD)/readme_example.c -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/with_mock $(C_SRC)/tests/with_mock.c
+	$(C_BUILD)/with_mock $(C_MOCK) --expect ASIAMOCKEXAMPLE00001 -- $(C_BUILD)/readme_example
+
+# `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.pc and the `imds` command.
+install: install-c
+
+install-c: lib-c-release
+	@mkdir -p $(C_BUILD)/release
+	$(C_CC) -std=c11 $(C_WARN) -O2 $(C_INCLUDES) -o $(C_BUILD)/release/imds $(C_SRC)/imds.c $(C_SRC)/driver.c \
+		-L$(C_RELEASE_LIB) $(C_LIBS)
+	strip $(C_BUILD)/release/imds
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(C_RELEASE_LIB)/libimds.a $(DESTDIR)$(PREFIX)/lib/libimds.a
+	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so
+	install -m 644 $(ROOT)/include/imds.h $(DESTDIR)$(PREFIX)/include/imds.h
+	install -m 755 $(C_BUILD)/release/imds $(DESTDIR)$(PREFIX)/bin/imds
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e "s|@VERSION@|$$(sed -n 's/^#define IMDS_VERSION_STRING "imds\/\(.*\)"/\1/p' $(ROOT)/include/imds.h)|" \
+		$(ROOT)/ffi-c/imds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/imds.pc
+
+# Per-fetch time of the C driver against the mock next to a plain-socket client (the floor), and
+# the stripped library sizes. A program that prints figures, not a test.
+bench-c: lib-c-release
+	$(CARGO) build --locked --offline --quiet --release -p imds-testkit --bins
+	@mkdir -p $(C_BUILD)
+	$(C_CC) -std=c11 $(C_WARN) -O2 $(C_INCLUDES) -o $(C_BUILD)/bench $(C_SRC)/bench.c $(C_SRC)/driver.c \
+		-L$(C_RELEASE_LIB) $(C_LIBS)
+	$(C_BUILD)/bench $(C_TARGET)/release/imds-mock $(C_RELEASE_LIB)/libimds.so $(C_RELEASE_LIB)/libimds.a
