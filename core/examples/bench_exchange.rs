@@ -17,6 +17,9 @@
 //! callgrind_annotate /tmp/cg.out | head -20   # "PROGRAM TOTALS" Ir / 1000 = per exchange
 //! ```
 
+// A benchmark program: a failed step should stop it loudly.
+#![allow(clippy::expect_used, clippy::panic, clippy::std_instead_of_core)]
+
 use std::hint::black_box;
 use std::time::Instant as WallInstant;
 

@@ -1,6 +1,12 @@
 //! Arbitrary responses and host events through the whole machine (a deterministic, seeded
 //! stand-in for the fuzz target): no panic, and every operation ends with `Done` or an error
 //! within a bounded number of actions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;

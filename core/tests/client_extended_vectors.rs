@@ -9,6 +9,12 @@
 //! `InvalidInstanceProfile`. The vectors expect IMDS to be asked on every call, so the refresh
 //! window is set to 30 days: the client's own credentials cache would otherwise (rightly) answer
 //! the second call.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;

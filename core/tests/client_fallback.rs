@@ -1,5 +1,11 @@
 //! IMDSv1 fallback transcripts: which token-request outcomes fall back, for how long, and what
 //! `v1_disabled` turns them into.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;

@@ -1,5 +1,11 @@
 //! Response-framing transcripts: chunked, close-delimited, `Connection: close`, truncated,
 //! oversized and malformed responses, and refused credentials documents.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;
@@ -41,10 +47,10 @@ fn chunked_credentials_fed_byte_by_byte() {
     expect_receive(&mut c, 3);
     let (last, rest) = response.split_last().unwrap();
     for byte in rest {
-        c.handle_data(t(3), std::slice::from_ref(byte)).unwrap();
+        c.handle_data(t(3), core::slice::from_ref(byte)).unwrap();
         expect_receive(&mut c, 3);
     }
-    c.handle_data(t(3), std::slice::from_ref(last)).unwrap();
+    c.handle_data(t(3), core::slice::from_ref(last)).unwrap();
     expect_done!(c, at 3);
     assert_eq!(c.credentials().unwrap().access_key_id(), "ASIAEXAMPLE");
 }
@@ -62,7 +68,7 @@ fn a_chunked_body_larger_in_framing_than_the_buffer_still_fits_once_decoded() {
     feed!(c, at 0, token_ok(21_600));
     expect_send!(c, at 0, contains "GET /latest/meta-data/user-data");
     for piece in response.chunks(1000) {
-        feed!(c, at 1, piece.to_vec());
+        feed!(c, at 1, *piece);
     }
     expect_done!(c, at 1);
     assert_eq!(c.body().map(<[u8]>::len), Some(body.len()));
@@ -96,7 +102,7 @@ fn connection_close_is_honoured_before_the_next_request() {
 fn a_truncated_body_is_connection_closed_never_a_partial_result() {
     let mut c = up_to_credentials_request();
     let full = credentials_ok();
-    feed!(c, at 3, full[..full.len() - 10].to_vec());
+    feed!(c, at 3, full[..full.len() - 10]);
     feed_eof(&mut c, 3);
     let error = expect_error!(c, at 3, ErrorKind::ConnectionClosed);
     assert_eq!(
@@ -124,7 +130,7 @@ fn an_oversized_body_is_response_too_large() {
 
     // Without a length: the bytes that do not fit end it.
     let mut c = up_to_credentials_request();
-    feed!(c, at 3, b"HTTP/1.1 200 OK\r\n\r\n".to_vec());
+    feed!(c, at 3, *b"HTTP/1.1 200 OK\r\n\r\n");
     let big = vec![b'a'; RECEIVE_CAPACITY];
     feed!(c, at 3, big);
     expect_error!(c, at 3, ErrorKind::ResponseTooLarge);
@@ -139,7 +145,7 @@ fn malformed_http_is_malformed_response() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n",
     ] {
         let mut c = up_to_credentials_request();
-        feed!(c, at 3, garbage.to_vec());
+        feed!(c, at 3, *garbage);
         expect_error!(c, at 3, ErrorKind::MalformedResponse);
     }
 }

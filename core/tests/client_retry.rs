@@ -1,5 +1,11 @@
 //! Retry transcripts: which failures are retried, the jittered back-off, attempts, the
 //! per-operation deadline.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;
@@ -125,7 +131,7 @@ fn redirects_are_not_followed() {
     let mut c = warmed_up(&settings());
     c.start_get("instance-id", t(1_000)).unwrap();
     expect_send!(c, at 1_000, contains "GET");
-    feed!(c, at 1_000, b"HTTP/1.1 302 Found\r\nLocation: http://203.0.113.1/\r\nContent-Length: 0\r\n\r\n".to_vec());
+    feed!(c, at 1_000, *b"HTTP/1.1 302 Found\r\nLocation: http://203.0.113.1/\r\nContent-Length: 0\r\n\r\n");
     let error = expect_error!(c, at 1_000, ErrorKind::HttpStatus);
     assert_eq!(
         *error.context(),
@@ -186,7 +192,7 @@ fn a_reset_mid_response_is_an_io_error() {
     let mut c = warmed_up(&settings());
     c.start_get("instance-id", t(1_000)).unwrap();
     expect_send!(c, at 1_000, contains "GET");
-    feed!(c, at 1_000, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec());
+    feed!(c, at 1_000, *b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
     expect_receive(&mut c, 1_000);
     c.handle_io_error(t(1_001), IoError::ConnectionReset)
         .unwrap();

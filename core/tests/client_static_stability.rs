@@ -1,5 +1,11 @@
 //! Static stability transcripts: expired credentials from IMDS, IMDS down with last good
 //! credentials, and the refresh window.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[macro_use]
 mod client_support;

@@ -183,7 +183,7 @@ pub fn expect_error(client: &mut Client, at: u64, kind: ErrorKind) -> Error {
 
 /// Every queued diagnostic.
 pub fn diagnostics(client: &mut Client) -> Vec<Diagnostic> {
-    std::iter::from_fn(|| client.poll_diagnostic()).collect()
+    core::iter::from_fn(|| client.poll_diagnostic()).collect()
 }
 
 /// The request lines (`PUT /latest/api/token`, ...) among `diagnostics`.
