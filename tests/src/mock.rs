@@ -364,8 +364,8 @@ struct Answer {
 }
 
 fn serve_connection(stream: TcpStream, id: u64, shared: &Shared) -> io::Result<()> {
-    let mut reader = stream.try_clone()?;
-    let mut writer = BufWriter::new(stream);
+    let mut reader = &stream;
+    let mut writer = BufWriter::new(&stream);
     let mut buffer: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
@@ -604,10 +604,10 @@ fn route(state: &mut State, request: &Request, path: &str) -> Answer {
             _ => plain(404),
         };
     }
-    if let Some(rest) = path.strip_prefix(METADATA_PREFIX) {
-        if let Some((_, body)) = script.metadata.iter().find(|(p, _)| p == rest) {
-            return ok(body.clone());
-        }
+    if let Some(rest) = path.strip_prefix(METADATA_PREFIX)
+        && let Some((_, body)) = script.metadata.iter().find(|(p, _)| p == rest)
+    {
+        return ok(body.clone());
     }
     plain(404)
 }
@@ -630,12 +630,12 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_simple(out: &mut BufWriter<TcpStream>, status: u16, close: bool) -> io::Result<()> {
+fn write_simple(out: &mut BufWriter<&TcpStream>, status: u16, close: bool) -> io::Result<()> {
     write_answer(out, &plain(status), close)?;
     out.flush()
 }
 
-fn write_answer(out: &mut BufWriter<TcpStream>, answer: &Answer, close: bool) -> io::Result<()> {
+fn write_answer(out: &mut BufWriter<&TcpStream>, answer: &Answer, close: bool) -> io::Result<()> {
     let rule = &answer.rule;
     write!(
         out,

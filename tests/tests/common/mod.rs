@@ -1,7 +1,7 @@
 //! A raw HTTP/1.1 client for the mock's own tests: writes request bytes by hand and reads the
 //! response bytes back, so the tests see exactly what the mock puts on the wire.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
