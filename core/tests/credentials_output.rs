@@ -1,0 +1,166 @@
+//! Credentials as users see them, through the public API: documents IMDS sends go through a
+//! [`Client`] (bytes fed by hand, no socket), then out as the `credential_process` JSON, as `Debug`
+//! and as error messages.
+
+// Test code: a failed unwrap is a failed test. The crate's lints target the library.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+#[macro_use]
+mod client_support;
+
+use client_support::{WALL, client, ok, t, token_ok};
+use imds_core::{Client, Error, ErrorKind};
+
+/// Runs token, role and credentials requests, answering the last with `document`; returns the
+/// client after `Done`, or the error that ended the operation.
+fn fetch(document: &str) -> Result<Client, Error> {
+    let mut client = client();
+    client.start_credentials(t(0), WALL).unwrap();
+    expect_connect!(client, at 0);
+    expect_send!(client, at 0, contains "PUT /latest/api/token ");
+    feed!(client, at 1, token_ok(21_600));
+    expect_send!(client, at 1, contains "GET /latest/meta-data/iam/security-credentials/ ");
+    feed!(client, at 2, ok("my-role"));
+    expect_send!(client, at 2, contains "GET /latest/meta-data/iam/security-credentials/my-role ");
+    feed!(client, at 3, ok(document));
+    match client.poll(t(3)) {
+        Ok(imds_core::Action::Done) => Ok(client),
+        Ok(other) => panic!("expected Done or an error, got {other:?}"),
+        Err(error) => Err(error),
+    }
+}
+
+fn process_json(client: &Client) -> String {
+    let mut out = String::new();
+    client
+        .credentials()
+        .unwrap()
+        .write_process_json(&mut out)
+        .unwrap();
+    out
+}
+
+/// A document the way the extended API sends it, with escapes, an offset and a fraction.
+const EXTENDED: &str = r#"{
+  "Code" : "Success",
+  "LastUpdated" : "2025-01-01T00:00:00Z",
+  "Type" : "AWS-HMAC",
+  "AccessKeyId" : "ASIAEXAMPLEKEYID",
+  "SecretAccessKey" : "wJalrXUtnFEMI\/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  "Token" : "IQoJb3JpZ2luX2VjE\u002fEXAMPLE==",
+  "Expiration" : "2025-01-01T07:30:00.123456+01:30",
+  "AccountId" : "123456789101",
+  "UnexpectedElement1" : {"Name" : ["ignore-me", 1, true, null]}
+}"#;
+
+#[test]
+fn process_json_is_one_line_in_the_documented_order() {
+    let client = fetch(EXTENDED).unwrap();
+    assert_eq!(
+        process_json(&client),
+        concat!(
+            r#"{"Version":1,"AccessKeyId":"ASIAEXAMPLEKEYID","#,
+            r#""SecretAccessKey":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","#,
+            r#""SessionToken":"IQoJb3JpZ2luX2VjE/EXAMPLE==","#,
+            r#""Expiration":"2025-01-01T06:00:00Z","AccountId":"123456789101"}"#
+        )
+    );
+}
+
+#[test]
+fn process_json_leaves_out_an_unknown_account_id() {
+    let document = r#"{"AccessKeyId":"AKID","SecretAccessKey":"S","Token":"T","Expiration":"2025-01-01T06:00:00Z"}"#;
+    assert_eq!(
+        process_json(&fetch(document).unwrap()),
+        r#"{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"S","SessionToken":"T","Expiration":"2025-01-01T06:00:00Z"}"#
+    );
+}
+
+#[test]
+fn process_json_escapes_what_json_requires() {
+    let document = r#"{"AccessKeyId":"A\"B\\C","SecretAccessKey":"line\nbreak\u0001","Token":"caf\u00e9 \ud83d\ude00","Expiration":"2025-01-01T06:00:00Z"}"#;
+    let json = process_json(&fetch(document).unwrap());
+    assert_eq!(
+        json,
+        r#"{"Version":1,"AccessKeyId":"A\"B\\C","SecretAccessKey":"line\nbreak\u0001","SessionToken":"café 😀","Expiration":"2025-01-01T06:00:00Z"}"#
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["SecretAccessKey"], "line\nbreak\u{1}");
+}
+
+#[test]
+fn credentials_accessors_return_decoded_values() {
+    let client = fetch(EXTENDED).unwrap();
+    let credentials = client.credentials().unwrap();
+    assert_eq!(credentials.access_key_id(), "ASIAEXAMPLEKEYID");
+    assert_eq!(
+        credentials.secret_access_key(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    );
+    assert_eq!(credentials.session_token(), "IQoJb3JpZ2luX2VjE/EXAMPLE==");
+    assert_eq!(
+        credentials.expiration().as_secs(),
+        1_735_689_600 + 6 * 3_600
+    );
+    assert_eq!(credentials.account_id(), Some("123456789101"));
+}
+
+#[test]
+fn debug_shows_no_secret() {
+    let client = fetch(EXTENDED).unwrap();
+    for shown in [
+        format!("{:?}", client.credentials().unwrap()),
+        format!("{:#?}", client.credentials().unwrap()),
+        format!("{client:?}"),
+    ] {
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(!shown.contains("IQoJb3JpZ2luX2VjE"), "{shown}");
+    }
+    let shown = format!("{:?}", client.credentials().unwrap());
+    assert!(shown.contains("ASIAEXAMPLEKEYID"), "{shown}");
+    assert!(shown.contains("2025-01-01T06:00:00Z"), "{shown}");
+}
+
+#[test]
+fn rejected_credentials_say_code_message_and_hint() {
+    let document = r#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"EC2 cannot assume the role my-role.","LastUpdated":"2025-01-01T00:00:00Z"}"#;
+    let error = fetch(document).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+    assert_eq!(
+        error.to_string(),
+        "IMDS refused credentials: [AssumeRoleUnauthorizedAccess] EC2 cannot assume the role my-role. (hint: does the role have a trust relationship with EC2?)"
+    );
+}
+
+#[test]
+fn rejected_credentials_without_message_say_the_code() {
+    let error = fetch(r#"{"Code":"InvalidToken"}"#).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+    assert_eq!(
+        error.to_string(),
+        "IMDS refused credentials: [InvalidToken] "
+    );
+}
+
+#[test]
+fn a_missing_field_is_named_and_no_value_is_echoed() {
+    let document = r#"{"AccessKeyId":"AKID","SecretAccessKey":"wJalrXUtnFEMISECRET","Expiration":"2025-01-01T06:00:00Z"}"#;
+    let error = fetch(document).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MalformedCredentials);
+    assert_eq!(
+        error.to_string(),
+        "malformed credentials document from IMDS: field `Token`"
+    );
+    assert!(!format!("{error:?}").contains("wJalrXUtnFEMISECRET"));
+}
+
+#[test]
+fn truncated_json_says_so() {
+    let error =
+        fetch(r#"{"AccessKeyId":"AKID","SecretAccessKey":"wJalrXUtnFEMISECRET""#).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MalformedCredentials);
+    assert_eq!(
+        error.to_string(),
+        "malformed credentials document from IMDS: the document ends before its JSON object is complete"
+    );
+}
