@@ -121,8 +121,11 @@ export type Action =
     port: number; /** Whether the endpoint is `https`. */
     tls: boolean; /** Give up connecting at this time. */
   deadline: number }
-  | { kind: 'send'; /** The request bytes. */
-    data: Buffer; /** Give up writing at this time. */
+  | { kind: 'send'; /**
+     * The request, one character per byte (`socket.write(data, 'latin1')` writes the exact
+     * bytes; requests are ASCII).
+     */
+    data: string; /** Give up writing at this time. */
   deadline: number }
   | { kind: 'receive'; /** Give up reading at this time. */
   deadline: number }

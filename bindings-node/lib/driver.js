@@ -177,7 +177,7 @@ function drive(client, onStep) {
               }
               continue
             }
-            if (!socket.write(action.data)) {
+            if (!socket.write(action.data, 'latin1')) {
               draining = true
               arm(action.deadline, onTimeout)
               return

@@ -5,7 +5,7 @@
 use imds_core::client::IoError;
 use imds_core::{Instant, UnixTime};
 use napi::JsDate;
-use napi::bindgen_prelude::{Buffer, Env};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Env, ObjectFinalize};
 use napi_derive::napi;
 
 use crate::diagnostic::{Diagnostic, drain_into};
@@ -14,7 +14,11 @@ use crate::settings::Settings;
 
 /// What the host must do next (the core's `Action`; read each kind's instruction there).
 /// Times are milliseconds on the host's monotonic clock (`performance.now()`).
-#[napi(discriminant = "kind", discriminant_case = "lowercase")]
+#[napi(
+    discriminant = "kind",
+    discriminant_case = "lowercase",
+    object_from_js = false
+)]
 pub enum Action {
     /// Open a TCP connection (TLS for `tls`); then `handleConnected`, or `handleIoError`, or
     /// `handleTimeout` once `deadline` passes.
@@ -30,8 +34,9 @@ pub enum Action {
     },
     /// Write all of `data`, then `poll` again.
     Send {
-        /// The request bytes.
-        data: Buffer,
+        /// The request, one character per byte (`socket.write(data, 'latin1')` writes the exact
+        /// bytes; requests are ASCII).
+        data: String,
         /// Give up writing at this time.
         deadline: f64,
     },
@@ -68,9 +73,21 @@ pub struct Credentials<'env> {
 
 /// The IMDS client (the core's `Client`): long-lived, one operation at a time, caches the token,
 /// the role name and the last good credentials. Not thread-safe; one per provider.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Client {
     inner: imds_core::Client,
+}
+
+/// The native memory a `Client` holds (its fixed buffers), reported to V8 so that garbage
+/// collection accounts for it: without this, V8 sees a small object and lets thousands of
+/// abandoned clients pile up.
+const CLIENT_SIZE: i64 = std::mem::size_of::<imds_core::Client>() as i64;
+
+impl ObjectFinalize for Client {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        env.adjust_external_memory(-CLIENT_SIZE)?;
+        Ok(())
+    }
 }
 
 /// Milliseconds from `performance.now()` as the core's [`Instant`] (negative or NaN count as 0).
@@ -93,11 +110,12 @@ impl Client {
     /// A client for `settings`. `seed` (optional) is randomness for back-off jitter; by default a
     /// random one.
     #[napi(constructor, catch_unwind)]
-    pub fn new(settings: &Settings, seed: Option<f64>) -> Self {
+    pub fn new(env: Env, settings: &Settings, seed: Option<f64>) -> Result<Self> {
         let seed = seed.map_or_else(random_seed, |seed| seed as u64);
-        Self {
+        env.adjust_external_memory(CLIENT_SIZE).map_err(from_napi)?;
+        Ok(Self {
             inner: imds_core::Client::new(&settings.inner, seed),
-        }
+        })
     }
 
     /// The settings this client uses.
@@ -149,7 +167,7 @@ impl Client {
                 deadline: millis(deadline),
             },
             Core::Send { data, deadline } => Action::Send {
-                data: Buffer::from(data),
+                data: data.iter().map(|&byte| char::from(byte)).collect(),
                 deadline: millis(deadline),
             },
             Core::Receive { deadline } => Action::Receive {
@@ -176,7 +194,7 @@ impl Client {
 
     /// Bytes arrived on the connection.
     #[napi(catch_unwind)]
-    pub fn handle_data(&mut self, now: f64, data: Buffer) -> Result<()> {
+    pub fn handle_data(&mut self, now: f64, data: BufferSlice) -> Result<()> {
         self.inner.handle_data(instant(now), &data).map_err(to_js)
     }
 

@@ -47,7 +47,7 @@ async function use(): Promise<void> {
     const port: number = action.port
     void port
   } else if (action.kind === 'send') {
-    const data: Buffer = action.data
+    const data: string = action.data
     void data
   }
   await drive(client)
