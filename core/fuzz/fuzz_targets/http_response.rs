@@ -53,5 +53,10 @@ fuzz_target!(|input: &[u8]| {
     let mut split = Box::new(ResponseReader::new());
     let whole = read(&mut whole, &[response]);
     let split = read(&mut split, &pieces);
-    assert_eq!(whole, split, "pieces: {:?}", pieces.iter().map(|p| p.len()).collect::<Vec<_>>());
+    assert_eq!(
+        whole,
+        split,
+        "pieces: {:?}",
+        pieces.iter().map(|p| p.len()).collect::<Vec<_>>()
+    );
 });

@@ -11,7 +11,7 @@
 use imds_core::client::IoError;
 use imds_core::endpoint::Endpoint;
 use imds_core::settings::{CredentialsApi, RoleName};
-use imds_core::{Action, Client, Instant, Settings, UnixTime};
+use imds_core::{Action, Client, Instant, Settings, Source, UnixTime};
 use libfuzzer_sys::fuzz_target;
 
 /// Operations one input may run on the same client (caches carry over between them).
@@ -50,15 +50,21 @@ impl<'a> Script<'a> {
 fn settings(flags: u8) -> Settings {
     let mut settings = Settings::default();
     settings.endpoint.value = Endpoint::parse("http://127.0.0.1:1338").unwrap();
-    settings.v1_disabled.value = flags & 1 != 0;
+    if flags & 1 != 0 {
+        settings.v1_disabled.value = true;
+        settings.v1_disabled.source = Source::Env;
+    }
     if flags & 2 != 0 {
         settings.credentials_api.value = CredentialsApi::Extended;
+        settings.credentials_api.source = Source::Explicit;
     }
     if flags & 4 != 0 {
         settings.instance_profile_name.value = RoleName::try_from("my-role").ok();
+        settings.instance_profile_name.source = Source::Env;
     }
     if flags & 8 != 0 {
         settings.attempts.value = 1 + (flags >> 4) % 4;
+        settings.attempts.source = Source::Env;
     }
     settings
 }
@@ -80,7 +86,10 @@ fn secrets(client: &Client) -> [String; 2] {
 
 fn assert_no_secret(shown: &str, client: &Client) {
     for secret in secrets(client) {
-        assert!(secret.is_empty() || !shown.contains(secret.as_str()), "secret shown: {shown}");
+        assert!(
+            secret.is_empty() || !shown.contains(secret.as_str()),
+            "secret shown: {shown}"
+        );
     }
 }
 
@@ -104,21 +113,38 @@ fuzz_target!(|input: &[u8]| {
             break;
         }
         let operation = script.byte();
-        // Time passes between operations: from nothing to about two days.
+        // Time passes between operations: from nothing to about two days. The wall clock may
+        // also be set back (hosts' clocks jump).
         let pause_secs = u64::from(script.byte()) * u64::from(script.byte()) * 3;
         now = now.add_millis(pause_secs * 1_000);
         wall = wall.add_secs(pause_secs as i64);
-        let started = if operation & 1 == 0 {
-            client.start_credentials(now, wall)
+        if operation & 0x40 != 0 {
+            wall = wall.add_secs(-(pause_secs as i64) * 2);
+        }
+        let started = match operation & 0x07 {
+            1 => client.start_get("placement/region", now),
+            3 => client.start_get("/latest/dynamic/instance-identity/document", now),
+            5 => client.start_get("not a path", now),
+            _ => client.start_credentials(now, wall),
+        };
+        // With the high bit, the host gives up on the operation after a few actions.
+        let cancel_after = if operation & 0x80 != 0 {
+            usize::from(operation >> 3 & 0x07)
         } else {
-            client.start_get("placement/region", now)
+            usize::MAX
         };
         if let Err(error) = started {
             assert_no_secret(&format!("{error} {error:?}"), &client);
             continue;
         }
         let mut finished = false;
-        for _ in 0..MAX_ACTIONS {
+        for actions in 0..MAX_ACTIONS {
+            if actions == cancel_after {
+                client.cancel();
+                drain_diagnostics(&mut client);
+                finished = true;
+                break;
+            }
             now = now.add_millis(1);
             let action = match client.poll(now) {
                 Ok(action) => action,
@@ -194,7 +220,10 @@ fuzz_target!(|input: &[u8]| {
             drain_diagnostics(&mut client);
         }
         drain_diagnostics(&mut client);
-        assert!(finished, "an operation did not end within {MAX_ACTIONS} actions");
+        assert!(
+            finished,
+            "an operation did not end within {MAX_ACTIONS} actions"
+        );
     }
     assert_no_secret(&format!("{client:?}"), &client);
 });
