@@ -3,6 +3,9 @@
 //! The credentials document (`GET …/security-credentials/<role>`) is parsed without allocating into
 //! fixed-capacity strings. The secret access key and session token are never shown by `Debug`; they
 //! leave this type only through the explicit accessors and [`Credentials::write_process_json`].
+//!
+//! The role-list body and the RFC 3339 expirations are parsed here too (civil-date arithmetic in
+//! integers, as in Howard Hinnant's `days_from_civil`).
 
 use core::fmt;
 

@@ -55,12 +55,28 @@ impl UnixTime {
     }
 
     /// Parses an RFC 3339 date-time as IMDS writes it: `YYYY-MM-DDTHH:MM:SS`, an optional fraction
-    /// (dropped), then `Z` or a `±HH:MM` offset. Returns `None` for anything else.
+    /// (dropped), then `Z` or a `±HH:MM` offset, which is applied to give UTC. Returns `None` for
+    /// anything else, including impossible dates and times (month 13, February 30, hour 24,
+    /// second 60) and years outside 0000–9999.
+    ///
+    /// ```
+    /// use imds_core::UnixTime;
+    /// let expiration = UnixTime::parse_rfc3339("2021-09-21T06:16:53.5+02:00");
+    /// assert_eq!(expiration, Some(UnixTime::from_secs(1_632_197_813)));
+    /// assert_eq!(UnixTime::parse_rfc3339("2021-02-29T00:00:00Z"), None);
+    /// ```
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         crate::credentials::parse_rfc3339(text)
     }
 
-    /// Formats as `YYYY-MM-DDTHH:MM:SSZ`, the form the `imds` command prints.
+    /// Formats as `YYYY-MM-DDTHH:MM:SSZ`, the form the `imds` command prints. Times before year
+    /// 0000 or after 9999 print as the first or last second of that range.
+    ///
+    /// ```
+    /// use imds_core::UnixTime;
+    /// let text = UnixTime::from_secs(1_632_197_813).rfc3339().to_string();
+    /// assert_eq!(text, "2021-09-21T04:16:53Z");
+    /// ```
     pub fn rfc3339(self) -> Rfc3339 {
         Rfc3339(self)
     }
