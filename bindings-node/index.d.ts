@@ -47,6 +47,11 @@ export declare class Client {
    * `connectionReset` or `other`.
    */
   handleIoError(now: number, kind: 'connectionRefused' | 'connectFailed' | 'connectionReset' | 'other'): void
+  /**
+   * The host closed the connection on its own between operations (after `done` or an error):
+   * the next operation connects anew.
+   */
+  handleClosed(): void
   /** The deadline of the current action passed. */
   handleTimeout(now: number): void
   /** The credentials of the last successful credentials operation, or `null`. */
@@ -62,6 +67,12 @@ export declare class Client {
   pollDiagnostic(): Diagnostic | null
   /** Every queued diagnostic, oldest first (empties the queue). */
   diagnostics(): Array<Diagnostic>
+  /**
+   * Forgets everything learned from IMDS (token, IMDSv1 fallback, role, credentials,
+   * static-stability pause) and abandons the running operation: the next credentials operation
+   * is a full exchange. Close the connection yourself.
+   */
+  reset(): void
   /** Abandons the running operation, keeping caches. Close the connection yourself. */
   cancel(): void
 }

@@ -67,10 +67,11 @@ async function perFetch(endpoint, home) {
   const env = { HOME: home }
   const settings = imds.loadSettings({ endpoint, env })
 
-  // A full exchange: a fresh core client each time, so nothing is cached (what @smithy does on
-  // every call).
+  // A full exchange, as @smithy makes on every call: one long-lived core client whose caches
+  // are forgotten (`reset()`) before each fetch, so every fetch is token, role, credentials.
+  const client = new imds.Client(settings)
   const imdsFull = async () => {
-    const client = new imds.Client(settings)
+    client.reset()
     client.startCredentials(performance.now())
     await imds.drive(client)
     return client.credentials()

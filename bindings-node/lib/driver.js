@@ -47,6 +47,14 @@ function drive(client, onStep) {
       finished = true
       clearTimer()
       closeSocket()
+      // The connection is not kept between operations (nothing may keep the process alive):
+      // tell the core, so that the next operation connects anew. If the operation is still
+      // running (this loop gave up, not the core), abandon it.
+      try {
+        client.handleClosed()
+      } catch {
+        client.cancel()
+      }
       if (onStep) onStep()
       if (error) reject(error)
       else resolve()

@@ -113,9 +113,9 @@ impl Client {
     pub fn new(env: Env, settings: &Settings, seed: Option<f64>) -> Result<Self> {
         let seed = seed.map_or_else(random_seed, |seed| seed as u64);
         env.adjust_external_memory(CLIENT_SIZE).map_err(from_napi)?;
-        Ok(Self {
-            inner: imds_core::Client::new(&settings.inner, seed),
-        })
+        let mut inner = imds_core::Client::new(&settings.inner, seed);
+        inner.set_binding("node");
+        Ok(Self { inner })
     }
 
     /// The settings this client uses.
@@ -231,6 +231,13 @@ impl Client {
             .map_err(to_js)
     }
 
+    /// The host closed the connection on its own between operations (after `done` or an error):
+    /// the next operation connects anew.
+    #[napi(catch_unwind)]
+    pub fn handle_closed(&mut self) -> Result<()> {
+        self.inner.handle_closed().map_err(to_js)
+    }
+
     /// The deadline of the current action passed.
     #[napi(catch_unwind)]
     pub fn handle_timeout(&mut self, now: f64) -> Result<()> {
@@ -282,6 +289,14 @@ impl Client {
         let mut all = Vec::new();
         drain_into(&mut self.inner, &mut all);
         all
+    }
+
+    /// Forgets everything learned from IMDS (token, IMDSv1 fallback, role, credentials,
+    /// static-stability pause) and abandons the running operation: the next credentials operation
+    /// is a full exchange. Close the connection yourself.
+    #[napi(catch_unwind)]
+    pub fn reset(&mut self) {
+        self.inner.reset();
     }
 
     /// Abandons the running operation, keeping caches. Close the connection yourself.
