@@ -786,9 +786,10 @@ imds_result imds_client_next_trace_line(struct imds_client *client,
                                         size_t *written_out);
 
 /**
- * Copies the message of the client's most recent failure (the core's full sentence: what is
- * wrong and what to do; never a secret; no NUL) into `buf` (`len` bytes) and its length into
- * `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+ * Copies the message of the client's most recent failure into `buf` (`len` bytes; no NUL) and
+ * its length into `*written_out`: the core's full sentence, saying what is wrong and what to do,
+ * never a secret. Failures of the functions that start, drive, feed or cancel an operation are
+ * recorded; getters such as `imds_client_credentials()` leave the last error alone. `IMDS_TEXT_CAPACITY` bytes always suffice.
  *
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
  * `IMDS_RESULT_NOT_AVAILABLE` (nothing failed yet); `IMDS_RESULT_INSUFFICIENT_SIZE`.

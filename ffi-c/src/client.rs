@@ -574,7 +574,8 @@ pub extern "C" fn imds_client_next_diagnostic(
     level_out: *mut imds_level,
 ) -> imds_result {
     ffi_boundary! {
-        with_client(client, |handle| {
+        // A getter: its failures (queue empty, small buffer) do not replace the last error.
+        ffi::result_of(live_mut(client).and_then(|handle| {
             let level_out = ffi::try_out(level_out)?;
             if buf.is_null() || written_out.is_null() {
                 return Err(Failure::Code(imds_result::NullParameter));
@@ -584,7 +585,7 @@ pub extern "C" fn imds_client_next_diagnostic(
             ffi::write_out(level_out, imds_level::from(diagnostic.level()));
             handle.pending_diagnostic = None;
             Ok(())
-        })
+        }))
     }
 }
 
@@ -598,7 +599,8 @@ pub extern "C" fn imds_client_next_trace_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        with_client(client, |handle| {
+        // A getter: its failures (queue empty, small buffer) do not replace the last error.
+        ffi::result_of(live_mut(client).and_then(|handle| {
             if buf.is_null() || written_out.is_null() {
                 return Err(Failure::Code(imds_result::NullParameter));
             }
@@ -608,13 +610,14 @@ pub extern "C" fn imds_client_next_trace_line(
             })?;
             handle.pending_diagnostic = None;
             Ok(())
-        })
+        }))
     }
 }
 
-/// Copies the message of the client's most recent failure (the core's full sentence: what is
-/// wrong and what to do; never a secret; no NUL) into `buf` (`len` bytes) and its length into
-/// `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+/// Copies the message of the client's most recent failure into `buf` (`len` bytes; no NUL) and
+/// its length into `*written_out`: the core's full sentence, saying what is wrong and what to do,
+/// never a secret. Failures of the functions that start, drive, feed or cancel an operation are
+/// recorded; getters such as `imds_client_credentials()` leave the last error alone. `IMDS_TEXT_CAPACITY` bytes always suffice.
 ///
 /// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
 /// `IMDS_RESULT_NOT_AVAILABLE` (nothing failed yet); `IMDS_RESULT_INSUFFICIENT_SIZE`.

@@ -60,18 +60,20 @@ impl Config {
              timeout, attempts, instance_profile_name, token_ttl, credentials_api or \
              refresh_window (or the environment variable / profile key for that source)",
         ))?;
-        self.resolver.set(setting, source, value)?;
-        if source == Source::Explicit {
-            let stored = heapless::String::try_from(value).map_err(|_| {
+        let stored = match source {
+            Source::Explicit => Some(heapless::String::try_from(value).map_err(|_| {
                 Error::invalid_setting(setting, source, value, SettingProblem::TooLong)
-            })?;
-            if let Some(slot) = Setting::ALL
+            })?),
+            _ => None,
+        };
+        self.resolver.set(setting, source, value)?;
+        if let Some(stored) = stored
+            && let Some(slot) = Setting::ALL
                 .iter()
                 .position(|s| *s == setting)
                 .and_then(|at| self.explicit.get_mut(at))
-            {
-                *slot = Some(stored);
-            }
+        {
+            *slot = Some(stored);
         }
         Ok(())
     }
