@@ -1,17 +1,27 @@
-//! Arbitrary bytes as the credentials document and as the role list: no panic, and whatever parses
-//! survives a round trip through the `credential_process` JSON the `imds` command prints.
+//! Arbitrary bytes as the credentials document and as the role list: no panic; the hand-written
+//! JSON scanner agrees with serde_json on what is JSON; and whatever parses survives a round trip
+//! through the `credential_process` JSON the `imds` command prints.
 #![no_main]
 
+use imds_core::error::Context;
 use imds_core::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: expirations the process JSON can print exactly.
 const PRINTABLE: core::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
 
+/// The scanner's one deliberate limit that serde_json does not share.
+const TOO_DEEP: &str = "values are nested more than 32 levels deep";
+
 fuzz_target!(|body: &[u8]| {
     let _ = fuzzing::parse_role_name(body);
+    let reference = serde_json::from_slice::<serde_json::Value>(body);
     match fuzzing::parse_credentials(body) {
         Ok(credentials) => {
+            assert!(
+                matches!(reference, Ok(serde_json::Value::Object(_))),
+                "accepted what serde_json calls {reference:?}"
+            );
             let mut json = String::new();
             credentials.write_process_json(&mut json).unwrap();
             let _ = format!("{credentials:?}");
@@ -22,6 +32,16 @@ fuzz_target!(|body: &[u8]| {
         }
         Err(error) => {
             let _ = format!("{error} {error:?}");
+            // A syntax complaint about JSON that serde_json reads as an object is a scanner bug;
+            // JSON that is not an object must be called that.
+            if let (Ok(value), Context::Detail(detail)) = (&reference, error.context()) {
+                match value {
+                    serde_json::Value::Object(_) => {
+                        assert_eq!(*detail, TOO_DEEP, "refused an object serde_json reads")
+                    }
+                    _ => assert_eq!(*detail, "the document is not a JSON object"),
+                }
+            }
         }
     }
 });
