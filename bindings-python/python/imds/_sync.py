@@ -1,4 +1,4 @@
-"""The blocking driver: carries out the core's actions over the :mod:`socket` module.
+"""The blocking driver: carries out the core's actions over blocking sockets.
 
 It is the I/O half of the sans-IO design: :class:`imds.Client` decides what to send and when to
 give up; this module opens the connection, writes and reads bytes with the deadlines the core
@@ -7,13 +7,20 @@ asks for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports wh
 
 from __future__ import annotations
 
-import socket
 import time
+
+# The C socket module: `socket` itself also imports enum and friends (about 1 MiB and a few ms per
+# process, a third of what `python -m imds` adds to the interpreter). `socket` is imported for TLS.
+import _socket
+
 from ._imds import Action, Client, Credentials, IoError, Settings
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional
+    import ssl
+    from typing import Any, Callable, Dict, Optional, Union
+
+    Socket = Union[_socket.socket, ssl.SSLSocket]
 
 __all__ = ["monotonic_ms", "Connection", "run", "fetch_credentials", "get", "get_bytes"]
 
@@ -41,29 +48,49 @@ def classify(error: OSError, connecting: bool) -> IoError:
     return IoError.Other
 
 
+def connect(host: str, port: int, timeout: float) -> _socket.socket:
+    """A TCP connection to the first address of ``host`` that accepts, like
+    :func:`socket.create_connection`; ``timeout`` applies to each address tried."""
+    # An ASCII host as bytes spares the `encodings.idna` import.
+    name = host.encode("ascii") if host.isascii() else host
+    last_error: Optional[OSError] = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            return sock
+        except OSError as error:
+            sock.close()
+            last_error = error
+    raise last_error or OSError(f"no address for {host}")
+
+
 class Connection:
     """The one keep-alive connection a client uses, kept between operations."""
 
     __slots__ = ("sock",)
 
     def __init__(self) -> None:
-        self.sock: Optional[socket.socket] = None
+        self.sock: Optional[Socket] = None
 
     def open(self, host: str, port: int, tls: bool, timeout: float) -> None:
         self.close()
-        # An ASCII host as bytes spares the `encodings.idna` import (a few ms per process).
-        address = host.encode("ascii") if host.isascii() else host
-        sock = socket.create_connection((address, port), timeout=timeout)  # type: ignore[arg-type]
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if tls:
-                import ssl
+        raw = connect(host, port, timeout)
+        if not tls:
+            self.sock = raw
+            return
+        import socket
+        import ssl
 
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        plain = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        try:
+            plain.settimeout(timeout)
+            self.sock = ssl.create_default_context().wrap_socket(plain, server_hostname=host)
         except BaseException:
-            sock.close()
+            plain.close()
             raise
-        self.sock = sock
 
     def close(self) -> None:
         sock, self.sock = self.sock, None
@@ -106,7 +133,7 @@ def run(
                 try:
                     sock.settimeout(remaining)
                     data = sock.recv(_READ_SIZE)
-                except socket.timeout:
+                except _socket.timeout:
                     client.handle_timeout(clock())
                     continue
                 except OSError as error:
@@ -128,7 +155,7 @@ def run(
                 try:
                     sock.settimeout(remaining)
                     sock.sendall(action.data)
-                except socket.timeout:
+                except _socket.timeout:
                     client.handle_timeout(clock())
                 except OSError as error:
                     client.handle_io_error(clock(), classify(error, False))
@@ -139,7 +166,7 @@ def run(
                     continue
                 try:
                     conn.open(action.host, action.port, action.tls, remaining)
-                except socket.timeout:
+                except _socket.timeout:
                     client.handle_timeout(clock())
                     continue
                 except OSError as error:
