@@ -29,8 +29,8 @@ build-node:
 
 test-node: build-node
 	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --quiet -p imds-testkit --bin imds-mock
-	cd $(NODE_DIR) && IMDS_MOCK=$(NODE_CARGO_TARGET)/debug/imds-mock IMDS_REPO_ROOT=$(ROOT) \
-		$(NODE) --test --test-reporter=tap __test__/ | tee $(NODE_CARGO_TARGET)/node-test.tap
+	cd $(NODE_DIR) && IMDS_MOCK=$(NODE_CARGO_TARGET)/debug/imds-mock IMDS_REPO_ROOT=$(ROOT) IMDS_REQUIRE_MOTO=1 \
+		AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING=1 $(NODE) --test --test-reporter=tap __test__/ | tee $(NODE_CARGO_TARGET)/node-test.tap
 	@grep -Eq '^# pass [1-9]' $(NODE_CARGO_TARGET)/node-test.tap || { echo "test-node: no test ran"; exit 1; }
 	@if git -C $(ROOT) rev-parse --git-dir >/dev/null 2>&1; then \
 		git -C $(ROOT) diff --exit-code -- bindings-node/index.js bindings-node/index.d.ts \
