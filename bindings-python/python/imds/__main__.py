@@ -1,18 +1,30 @@
 """``python -m imds``: the ``imds`` command (same contract and bytes as the Rust and C commands).
 
 ``imds [--trace] [credentials | settings | get PATH]``. Every line it prints comes from the core's
-writers; see :mod:`imds_core::cli` in the Rust docs for the contract.
+writers (``imds_core::cli`` in the Rust docs has the contract).
 """
 
 from __future__ import annotations
 
 import sys
+
 from . import _imds, _sync
 from .errors import ImdsError
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
-    from typing import List, Optional
+    from typing import List, Optional, TextIO
+
+
+def _emit(stream: TextIO, text: str) -> None:
+    """Writes UTF-8 bytes whatever the locale, so every front end prints the same bytes."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+    else:
+        stream.flush()
+        buffer.write(text.encode("utf-8", "surrogateescape"))
+        buffer.flush()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -23,23 +35,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         invocation = _imds.parse_args(args)
     except _imds.CommandLineError as error:
-        err.write(str(error))
-        err.flush()
+        _emit(err, str(error))
         return _imds.EXIT_USAGE
     if invocation.command == "help":
-        out.write(_imds.USAGE + "\n")
-        out.flush()
+        _emit(out, _imds.USAGE + "\n")
         return _imds.EXIT_SUCCESS
 
     def on_diagnostic(diagnostic: _imds.Diagnostic) -> None:
         if invocation.trace:
-            err.write(diagnostic.line())
+            _emit(err, diagnostic.line())
 
     try:
         settings = _imds.Settings.load()
         if invocation.command == "settings":
-            out.write(settings.report())
-            out.flush()
+            _emit(out, settings.report())
             return _imds.EXIT_SUCCESS
         client = _imds.Client(settings)
         conn = _sync.Connection()
@@ -57,16 +66,26 @@ def main(argv: Optional[List[str]] = None) -> int:
                 credentials = client.credentials()
                 if credentials is None:
                     raise RuntimeError("imds-core finished without credentials")
-                out.write(credentials.to_process_json() + "\n")
-                out.flush()
+                _emit(out, credentials.to_process_json() + "\n")
         finally:
             conn.close()
     except ImdsError as error:
-        err.write(error.line())
-        err.flush()
+        _emit(err, error.line())
         return error.exit_code
     return _imds.EXIT_SUCCESS
 
 
+def _main_closing_quietly() -> int:
+    """`main`, ignoring a reader that went away (as the Rust command ignores failed writes)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        import os
+
+        # Python would report the pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _imds.EXIT_SUCCESS
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_closing_quietly())
