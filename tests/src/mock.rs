@@ -2,7 +2,8 @@
 //!
 //! [`MockServer::start`] binds `127.0.0.1` or `[::1]` (any other address is refused), on a free
 //! port, and serves the IMDS paths as its [`Script`] says, one thread per connection, keep-alive
-//! by default. Every request is logged as a [`RequestRecord`] before it is answered, so once a
+//! by default; a request without `Host` is answered 400, as HTTP/1.1 requires. Every request is
+//! logged as a [`RequestRecord`] before it is answered, so once a
 //! client has read an answer, [`MockServer::requests`] already shows the request; after the client
 //! is gone, [`MockServer::stop`] waits for the connections to drain and the log is complete.
 
@@ -319,6 +320,7 @@ struct Request {
     ttl: Option<String>,
     close: bool,
     content_length: usize,
+    has_host: bool,
 }
 
 fn parse_head(head: &[u8]) -> Option<Request> {
@@ -338,6 +340,7 @@ fn parse_head(head: &[u8]) -> Option<Request> {
         ttl: None,
         close: version == "HTTP/1.0",
         content_length: 0,
+        has_host: false,
     };
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':')?;
@@ -350,6 +353,8 @@ fn parse_head(head: &[u8]) -> Option<Request> {
             request.close = value.eq_ignore_ascii_case("close");
         } else if name.eq_ignore_ascii_case("content-length") {
             request.content_length = value.parse().ok()?;
+        } else if name.eq_ignore_ascii_case("host") {
+            request.has_host = true;
         }
     }
     Some(request)
@@ -481,6 +486,8 @@ fn answer(shared: &Shared, connection: u64, request: &Request) -> Answer {
             headers: Vec::new(),
             rule: Override::default(),
         },
+        // HTTP/1.1 requires Host; IMDS answers 400 without it.
+        (None, None, _) if !request.has_host => plain(400),
         (None, None, None) => plain(404),
         (None, None, Some(path)) => route(state, request, path),
     };

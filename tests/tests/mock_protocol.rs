@@ -142,6 +142,14 @@ fn pipelined_requests_are_answered_in_order() {
 }
 
 #[test]
+fn a_request_without_host_gets_400() {
+    let server = start();
+    let mut client = RawClient::connect(server.addr());
+    client.send("GET /latest/meta-data/instance-id HTTP/1.1\r\n\r\n");
+    assert_eq!(client.read_response().status, 400);
+}
+
+#[test]
 fn malformed_requests_get_400_and_a_close() {
     let server = start();
     let mut client = RawClient::connect(server.addr());

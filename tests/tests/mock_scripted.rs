@@ -110,7 +110,7 @@ fn a_delay_holds_the_answer_back() {
     let server = start(r#"{"responses": [{"path": "/latest/api/token", "delay_ms": 1500}]}"#);
     let mut client = RawClient::connect(server.addr());
     client
-        .send("PUT /latest/api/token HTTP/1.1\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
+        .send("PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
     client.set_read_timeout(Duration::from_millis(200));
     assert!(!client.anything_arrives(), "answered before the delay");
     client.set_read_timeout(Duration::from_secs(10));
@@ -215,7 +215,7 @@ fn a_connection_can_be_closed_without_an_answer() {
         start(r#"{"responses": [{"path": "/latest/api/token", "close_without_response": true}]}"#);
     let mut client = RawClient::connect(server.addr());
     client
-        .send("PUT /latest/api/token HTTP/1.1\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
+        .send("PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
     assert!(client.at_eof());
     assert_eq!(server.requests()[0].status, 0);
 }

@@ -1,0 +1,139 @@
+//! The conformance runner itself: it must report every kind of difference, or the suite could
+//! pass commands that differ.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use imds_testkit::conformance::{self, Implementation, Scenario};
+
+const HAPPY: &str = r#"{
+  "description": "happy path",
+  "env": {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "{endpoint}"},
+  "expect": {
+    "requests": ["PUT /latest/api/token ttl=21600",
+                 "GET /latest/meta-data/iam/security-credentials/ (token)",
+                 "GET /latest/meta-data/iam/security-credentials/demo-role (token)"],
+    "connections": 1,
+    "stdout": "{\"Version\":1,\"AccessKeyId\":\"ASIAMOCKEXAMPLE00001\",\"SecretAccessKey\":\"mockSecret/EXAMPLE+Key0123456789abcdefghi\",\"SessionToken\":\"mockSessionToken/EXAMPLE+Token0123456789==\",\"Expiration\":\"2030-01-01T00:00:00Z\"}\n",
+    "stderr": "",
+    "exit": 0
+  }
+}"#;
+
+fn rust() -> Implementation {
+    Implementation::parse(concat!("rust=", env!("CARGO_BIN_EXE_imds"))).unwrap()
+}
+
+/// `HAPPY` with `key` of `expect` replaced by `value` (JSON).
+fn with_expectation(key: &str, value: &str) -> Scenario {
+    let mut json = imds_testkit::json::Json::parse(HAPPY).unwrap();
+    if let imds_testkit::json::Json::Object(members) = &mut json {
+        for (k, v) in members.iter_mut() {
+            if k == "expect"
+                && let imds_testkit::json::Json::Object(expect) = v
+            {
+                let new = imds_testkit::json::Json::parse(value).unwrap();
+                match expect.iter_mut().find(|(k, _)| k == key) {
+                    Some(entry) => entry.1 = new,
+                    None => expect.push((key.to_string(), new)),
+                }
+            }
+        }
+    }
+    Scenario::parse("mutated", &json.to_string()).unwrap()
+}
+
+fn failures(scenario: &Scenario, implementation: &Implementation) -> Vec<String> {
+    conformance::run(scenario, implementation).failures
+}
+
+#[test]
+fn the_unchanged_scenario_passes() {
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    assert_eq!(failures(&scenario, &rust()), Vec::<String>::new());
+}
+
+#[test]
+fn each_kind_of_difference_is_reported() {
+    let cases = [
+        (
+            "requests",
+            r#"["PUT /latest/api/token ttl=21600"]"#,
+            "requests differ",
+        ),
+        ("connections", "3", "connections: expected 3, got 1"),
+        ("stdout", r#""{}\n""#, "stdout differs"),
+        ("stderr", r#""imds: x\n""#, "stderr differs"),
+        (
+            "stderr_starts",
+            r#""imds: ""#,
+            "stderr does not start as expected",
+        ),
+        ("stderr_contains", r#"["trace"]"#, "stderr lacks"),
+        ("exit", "1", "exit status: expected 1, got 0"),
+    ];
+    for (key, value, expected) in cases {
+        let found = failures(&with_expectation(key, value), &rust());
+        assert!(
+            found.len() == 1 && found[0].starts_with(expected),
+            "{key}: {found:?}"
+        );
+    }
+}
+
+/// A fake `imds` that prints what it is given, to stdout and stderr.
+fn fake_command(name: &str, body: &str) -> Implementation {
+    let dir = std::env::temp_dir().join(format!("imds-runner-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: PathBuf = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Implementation::parse(&format!("{name}={}", path.display())).unwrap()
+}
+
+#[test]
+fn a_leaked_secret_on_stderr_fails_the_scenario() {
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    let leaky = fake_command(
+        "leaky",
+        "echo 'mockSessionToken/EXAMPLE+Token0123456789==' >&2",
+    );
+    let found = failures(&scenario, &leaky);
+    assert!(
+        found
+            .iter()
+            .any(|f| f == "stderr leaks the session token the mock served"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_leaked_imds_token_fails_the_scenario() {
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    // Fetches a token from the mock with bash's /dev/tcp, then prints it on stdout and stderr.
+    let leaky = fake_command(
+        "token-leaky",
+        r#"exec bash -c 'hostport=${AWS_EC2_METADATA_SERVICE_ENDPOINT#http://}
+exec 3<>/dev/tcp/${hostport%:*}/${hostport#*:}
+printf "PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\nConnection: close\r\n\r\n" >&3
+token=$(tail -n 1 <&3)
+echo "$token"; echo "$token" >&2'"#,
+    );
+    let found = failures(&scenario, &leaky);
+    assert!(
+        found.contains(&"stderr leaks an IMDSv2 token the mock served".to_string())
+            && found.contains(&"stdout leaks an IMDSv2 token".to_string()),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_command_that_cannot_start_fails_the_scenario() {
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    let missing = Implementation::parse("missing=/nonexistent/imds").unwrap();
+    let found = failures(&scenario, &missing);
+    assert!(
+        found[0].starts_with("cannot run /nonexistent/imds"),
+        "{found:?}"
+    );
+}
