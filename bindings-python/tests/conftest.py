@@ -178,3 +178,88 @@ def raw_server() -> Iterator[Callable[[bytes], RawServer]]:
 
 # `match` needs Python 3.10; the package itself supports 3.9.
 collect_ignore = ["test_client_match.py"] if __import__("sys").version_info < (3, 10) else []
+
+
+class DroppingProxy:
+    """A loopback TCP proxy to `upstream_port` that can drop every open connection at once,
+    as a server does with idle keep-alive connections."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets: List[socket.socket] = []
+        self.threads: List[threading.Thread] = []
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self._spawn(self._accept)
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with self.lock:
+                self.accepted += 1
+                self.sockets += [client, upstream]
+            self._spawn(self._pump, client, upstream)
+            self._spawn(self._pump, upstream, client)
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        try:
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def drop_all(self) -> None:
+        """Closes every proxied connection (both sides)."""
+        with self.lock:
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def close(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        self.drop_all()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+
+@pytest.fixture
+def dropping_proxy() -> Iterator[Callable[[int], DroppingProxy]]:
+    proxies: List[DroppingProxy] = []
+
+    def start(upstream_port: int) -> DroppingProxy:
+        proxy = DroppingProxy(upstream_port)
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.close()

@@ -122,3 +122,39 @@ def test_failure_with_nothing_cached_raises(start_mock: Callable[..., Mock]) -> 
     provider = imds.Provider(endpoint=start_mock(script(role=None)).endpoint)
     with pytest.raises(imds.NoRoleError):
         provider.credentials()
+
+
+def test_keep_alive_connection_dropped_while_idle(mock: Mock, dropping_proxy) -> None:  # type: ignore[no-untyped-def]
+    proxy = dropping_proxy(mock.port)
+    wall = FakeWallClock(EXPIRATION_UNIX - 3600)
+    provider = imds.Provider(endpoint=proxy.endpoint, wall_clock=wall)
+    provider.credentials()
+    assert proxy.accepted == 1
+    proxy.drop_all()  # the server side closes the idle keep-alive connection
+    wall.now = EXPIRATION_UNIX - 200
+    assert provider.credentials().access_key_id == ACCESS_KEY_ID
+    assert proxy.accepted == 2, "the request was sent again on a new connection"
+    assert credential_fetches(mock) == 2
+    provider.close()
+
+
+def test_keep_alive_connection_dropped_while_idle_asyncio(mock: Mock, dropping_proxy) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    import imds.aio
+
+    proxy = dropping_proxy(mock.port)
+    wall = FakeWallClock(EXPIRATION_UNIX - 3600)
+
+    async def main() -> str:
+        provider = imds.aio.Provider(endpoint=proxy.endpoint, wall_clock=wall)
+        await provider.credentials()
+        proxy.drop_all()
+        wall.now = EXPIRATION_UNIX - 200
+        try:
+            return (await provider.credentials()).access_key_id
+        finally:
+            provider.close()
+
+    assert asyncio.run(main()) == ACCESS_KEY_ID
+    assert proxy.accepted == 2
