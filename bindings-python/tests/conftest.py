@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 from pathlib import Path
@@ -184,8 +185,9 @@ class DroppingProxy:
     """A loopback TCP proxy to `upstream_port` that can drop every open connection at once,
     as a server does with idle keep-alive connections."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, tls: Optional["ssl.SSLContext"] = None) -> None:
         self.upstream_port = upstream_port
+        self.tls = tls
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
@@ -207,6 +209,12 @@ class DroppingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.tls is not None:
+                try:
+                    client = self.tls.wrap_socket(client, server_side=True)
+                except OSError:  # the client refused our certificate
+                    client.close()
+                    continue
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             with self.lock:
                 self.accepted += 1
@@ -252,11 +260,12 @@ class DroppingProxy:
 
 
 @pytest.fixture
-def dropping_proxy() -> Iterator[Callable[[int], DroppingProxy]]:
+def dropping_proxy() -> Iterator[Callable[..., DroppingProxy]]:
+    """Starts proxies: `dropping_proxy(port)`, or `dropping_proxy(port, tls=server_context)`."""
     proxies: List[DroppingProxy] = []
 
-    def start(upstream_port: int) -> DroppingProxy:
-        proxy = DroppingProxy(upstream_port)
+    def start(upstream_port: int, tls: Optional["ssl.SSLContext"] = None) -> DroppingProxy:
+        proxy = DroppingProxy(upstream_port, tls)
         proxies.append(proxy)
         return proxy
 

@@ -38,7 +38,12 @@ def wall_seconds() -> int:
 
 
 def classify(error: OSError, connecting: bool) -> IoError:
-    """The core's classification of a socket error."""
+    """The core's classification of a socket error (the error itself is logged at DEBUG level,
+    since the core's message cannot carry it)."""
+    import logging
+
+    doing = "connecting" if connecting else "talking to IMDS"
+    logging.getLogger("imds").debug("socket error while %s: %r", doing, error)
     if isinstance(error, ConnectionRefusedError):
         return IoError.ConnectionRefused
     if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
