@@ -166,3 +166,14 @@ test('an unknown option is refused with code invalid_argument', () => {
   const provider = fromInstanceMetadata({ endpont: 'http://127.0.0.1:1' })
   return assert.rejects(provider(), { code: 'invalid_argument', message: /unknown option `endpont`/ })
 })
+
+test('retries 5xx after the back-off the core asks for (wait actions), then succeeds', async (t) => {
+  const mock = await startMock({ responses: [{ path: '/latest/api/token', status: 503, times: 2 }] })
+  t.after(() => mock.stop())
+  const seen = []
+  const logger = { debug() {}, info: (m) => seen.push(m), warn() {} }
+  const credentials = await fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv(), logger })()
+  assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.deepEqual(mock.summary(), ['PUT /latest/api/token', 'PUT /latest/api/token', ...fullExchange()])
+  assert.equal(seen.filter((m) => /token request attempt \d failed \(503\); retrying in \d+ ms/.test(m)).length, 2, seen.join('\n'))
+})
