@@ -824,8 +824,12 @@ impl Client {
         } else if connecting {
             self.transport_failure(now, ErrorKind::ConnectFailed);
         } else if receiving && step == Step::Token {
-            self.diagnostics.push(Diagnostic::HopLimitHint);
-            self.fall_back(now, FallbackReason::TokenReadTimeout, true);
+            // Silence on a kept-alive connection may only mean the server dropped it: try a new
+            // connection before concluding that the token's answer cannot reach us.
+            if !self.resend_if_stale() {
+                self.diagnostics.push(Diagnostic::HopLimitHint);
+                self.fall_back(now, FallbackReason::TokenReadTimeout, true);
+            }
         } else {
             self.transport_failure(now, ErrorKind::Timeout);
         }

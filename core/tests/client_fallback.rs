@@ -374,3 +374,27 @@ fn repeated_401_exhausts_the_attempts() {
         }
     );
 }
+
+#[test]
+fn a_token_timeout_on_a_kept_alive_connection_tries_a_new_connection_before_falling_back() {
+    let mut c = client();
+    full_exchange(&mut c, 0);
+    // Seven hours later the token (6 h) is stale; the kept-alive connection stays silent.
+    let later = 7 * 3600 * 1000;
+    c.start_get("instance-id", t(later)).unwrap();
+    expect_send!(c, at later, contains "PUT /latest/api/token");
+    expect_receive(&mut c, later);
+    c.handle_timeout(t(later + 1_000)).unwrap();
+    assert!(!diagnostics(&mut c).contains(&Diagnostic::HopLimitHint));
+    expect_close!(c, at later + 1_000);
+    expect_connect!(c, at later + 1_000);
+    expect_send!(c, at later + 1_000, contains "PUT /latest/api/token");
+    // On a new connection, silence is the hop-limit case.
+    expect_receive(&mut c, later + 1_000);
+    c.handle_timeout(t(later + 2_000)).unwrap();
+    assert!(diagnostics(&mut c).contains(&Diagnostic::HopLimitHint));
+    expect_close!(c, at later + 2_000);
+    expect_connect!(c, at later + 2_000);
+    let get = expect_send!(c, at later + 2_000, contains "GET /latest/meta-data/instance-id");
+    assert!(!get.contains("x-aws-ec2-metadata-token"));
+}
