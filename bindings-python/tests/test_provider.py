@@ -158,3 +158,19 @@ def test_keep_alive_connection_dropped_while_idle_asyncio(mock: Mock, dropping_p
 
     assert asyncio.run(main()) == ACCESS_KEY_ID
     assert proxy.accepted == 2
+
+
+def test_retry_back_off_uses_the_injected_clock_and_sleep(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(script(responses=[{"path": "/latest/api/token", "status": 500, "times": 2}]))
+    now = [1_000_000]
+    sleeps: List[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += int(seconds * 1000) + 1
+
+    provider = imds.Provider(endpoint=mock.endpoint, clock=lambda: now[0], sleep=sleep)
+    assert provider.credentials().access_key_id == ACCESS_KEY_ID
+    assert len(sleeps) == 2, "one back-off per failed token request"
+    assert all(0 < s <= 1.0 for s in sleeps), "capped at 1 s"
+    assert mock.lines()[:3] == ["PUT /latest/api/token"] * 3

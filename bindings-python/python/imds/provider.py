@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from ._imds import Client, Credentials, Settings
 from ._sync import Connection, monotonic_ms, run, wall_seconds
 
@@ -21,8 +22,9 @@ class Provider:
     provider only drives it. It is safe to share between threads: a lock serialises the client and
     its one keep-alive connection, so concurrent callers wait for one fetch and then read the cache.
 
-    ``clock`` (monotonic milliseconds) and ``wall_clock`` (seconds since the epoch) can be injected
-    to test caching and refresh without waiting.
+    ``clock`` (monotonic milliseconds), ``wall_clock`` (seconds since the epoch) and ``sleep``
+    (used for retry back-off; it must advance ``clock``) can be injected to test caching, refresh
+    and retries without waiting.
     """
 
     def __init__(
@@ -31,6 +33,7 @@ class Provider:
         *,
         clock: Callable[[], int] = monotonic_ms,
         wall_clock: Callable[[], float] = wall_seconds,
+        sleep: Callable[[float], None] = time.sleep,
         seed: Optional[int] = None,
         **explicit: Any,
     ) -> None:
@@ -43,6 +46,7 @@ class Provider:
         self._lock = threading.Lock()
         self._clock = clock
         self._wall_clock = wall_clock
+        self._sleep = sleep
 
     @property
     def settings(self) -> Settings:
@@ -57,7 +61,7 @@ class Provider:
         with self._lock:
             client = self._client
             client.start_credentials(self._clock(), int(self._wall_clock()))
-            run(client, self._conn, self._clock)
+            run(client, self._conn, self._clock, sleep=self._sleep)
             credentials = client.credentials()
         if credentials is None:
             raise RuntimeError("imds-core finished without credentials")
