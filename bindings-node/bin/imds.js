@@ -17,8 +17,9 @@ function write(stream, text) {
 /** The `imds: …` line for an error, from the core's writer when the core raised it. */
 function errorLine(error) {
   if (error && typeof error.code === 'string' && native.exitCodeFor(error.code) !== null) {
+    // The line the core wrote for the last error it raised, if that is this error.
     const line = native.lastErrorLine()
-    if (line !== null) return line
+    if (line !== null && line.includes(error.message)) return line
   }
   return `imds: ${error && error.message ? error.message : String(error)}\n`
 }
