@@ -43,7 +43,7 @@ C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-lea
 C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
-	test-c-valgrind test-c-alloc test-c-readme install install-c bench-c
+	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c
 
 deps-c:
 	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
@@ -103,11 +103,14 @@ test-c-readme: lib-c build-testkit
 # `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.pc and the `imds` command.
 install: install-c
 
-install-c: lib-c-release
+# The `imds` command linked statically against the size-optimised library, stripped.
+build-c-release: lib-c-release
 	@mkdir -p $(C_BUILD)/release
 	$(C_CC) -std=c11 $(C_WARN) -O2 $(C_INCLUDES) -o $(C_BUILD)/release/imds $(C_SRC)/imds.c $(C_SRC)/driver.c \
-		-L$(C_RELEASE_LIB) $(C_LIBS)
+		-L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
 	strip $(C_BUILD)/release/imds
+
+install-c: build-c-release
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(C_RELEASE_LIB)/libimds.a $(DESTDIR)$(PREFIX)/lib/libimds.a
 	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so
@@ -118,9 +121,10 @@ install-c: lib-c-release
 
 # Per-fetch time of the C driver against the mock next to a plain-socket client (the floor), and
 # the stripped library sizes. A program that prints figures, not a test.
-bench-c: lib-c-release
+bench-c: build-c-release
 	$(CARGO) build --locked --offline --quiet --release -p imds-testkit --bins
 	@mkdir -p $(C_BUILD)
 	$(C_CC) -std=c11 $(C_WARN) -O2 $(C_INCLUDES) -o $(C_BUILD)/bench $(C_SRC)/bench.c $(C_SRC)/driver.c \
-		-L$(C_RELEASE_LIB) $(C_LIBS)
-	$(C_BUILD)/bench $(C_TARGET)/release/imds-mock $(C_RELEASE_LIB)/libimds.so $(C_RELEASE_LIB)/libimds.a
+		-L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
+	$(C_BUILD)/bench $(C_TARGET)/release/imds-mock $(C_RELEASE_LIB)/libimds.so $(C_RELEASE_LIB)/libimds.a \
+		$(C_BUILD)/release/imds

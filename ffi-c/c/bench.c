@@ -4,7 +4,7 @@
  * the floor any client pays for the mock and loopback TCP. Also the stripped sizes of libimds.so
  * and libimds.a. A program that prints figures, not a test (`make bench-c`).
  *
- *   bench PATH/TO/imds-mock PATH/TO/libimds.so PATH/TO/libimds.a
+ *   bench PATH/TO/imds-mock PATH/TO/libimds.so PATH/TO/libimds.a [PATH/TO/imds]
  *
  * Each fetch opens a connection, makes the three requests and closes it; the libimds client is
  * reinitialised in the same storage before each fetch, so no cache answers. Rounds of both
@@ -238,8 +238,14 @@ int main(int argc, char **argv)
     printf("libimds.so  %8ld bytes, stripped (--strip-all)   %8ld bytes = %.1f KiB (target < 300 "
            "KiB)\n",
            so, so_stripped, (double)so_stripped / 1024.0);
-    printf("libimds.a   %8ld bytes, stripped (--strip-debug) %8ld bytes = %.1f KiB\n", a,
-           a_stripped, (double)a_stripped / 1024.0);
+    printf("libimds.a   %8ld bytes, stripped (--strip-debug) %8ld bytes = %.1f KiB (an archive "
+           "of all of std; a program links only what it uses)\n",
+           a, a_stripped, (double)a_stripped / 1024.0);
+    if (argc > 4) {
+        long command = stripped_size(argv[4], "--strip-all", "/tmp/imds-bench-imds");
+        printf("imds command, linked with libimds.a, stripped: %ld bytes = %.1f KiB\n", command,
+               (double)command / 1024.0);
+    }
     printf("client in caller storage: %zu bytes, align %zu\n", imds_client_size(),
            imds_client_align());
     imds_settings_free(settings);
