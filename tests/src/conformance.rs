@@ -39,7 +39,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -408,11 +408,19 @@ impl Outcome {
     }
 }
 
-/// A loopback port that nothing listens on (bound, then released).
+/// A loopback port that refuses connections. Taken below 1024, where no mock (nor any other
+/// ephemeral port) can be handed out meanwhile: a port bound and released could be reused by a
+/// mock of a scenario running in parallel.
 fn closed_port(bind: IpAddr) -> u16 {
-    TcpListener::bind(SocketAddr::new(bind, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
+    [9, 1, 3, 5, 11, 15, 19, 27, 29, 33, 35, 39, 41]
+        .into_iter()
+        .find(|&port| {
+            let addr = SocketAddr::new(bind, port);
+            matches!(
+                TcpStream::connect_timeout(&addr, Duration::from_secs(1)),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+            )
+        })
         .unwrap_or(9)
 }
 
