@@ -58,3 +58,33 @@ macro_rules! ffi_boundary {
         }
     }};
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::result::imds_result;
+    use crate::text::imds_str;
+
+    #[test]
+    fn a_panic_becomes_the_return_types_panic_value() {
+        let result: imds_result = ffi_boundary! { panic!("boom") };
+        assert_eq!(result, imds_result::Panic);
+        let size: usize = ffi_boundary! { panic!("boom") };
+        assert_eq!(size, 0);
+        let exit: u8 = ffi_boundary! { panic!("boom") };
+        assert_eq!(exit, 1);
+        let text: imds_str = ffi_boundary! { panic!("boom") };
+        assert_eq!(text.len, 0);
+        assert!(!text.data.is_null());
+    }
+
+    #[test]
+    fn values_pass_through_and_return_leaves_the_body() {
+        let result: imds_result = ffi_boundary! {
+            if 1 + 1 == 2 {
+                return imds_result::NotAvailable;
+            }
+            imds_result::Ok
+        };
+        assert_eq!(result, imds_result::NotAvailable);
+    }
+}
