@@ -43,7 +43,8 @@ C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-lea
 C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
-	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c
+	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
+	check-extra-c
 
 deps-c:
 	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
@@ -128,3 +129,13 @@ bench-c: build-c-release
 		-L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
 	$(C_BUILD)/bench $(C_TARGET)/release/imds-mock $(C_RELEASE_LIB)/libimds.so $(C_RELEASE_LIB)/libimds.a \
 		$(C_BUILD)/release/imds
+
+# Not part of `make test` (needs a nightly toolchain): test_api with the Rust side instrumented by
+# AddressSanitizer too (gcc's -fsanitize only instruments the C side).
+check-extra-c: build-testkit
+	RUSTFLAGS=-Zsanitizer=address $(CARGO) +nightly build --quiet --offline -p imds-ffi \
+		--target $(C_HOST) --target-dir $(C_TARGET)/asan
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/test_api_asan_rust $(C_TEST_SRC) \
+		-L$(C_TARGET)/asan/$(C_HOST)/debug $(C_LIBS)
+	$(C_BUILD)/test_api_asan_rust $(C_MOCK)
