@@ -40,7 +40,7 @@ pub struct RequestRecord {
     pub token_sent: bool,
     /// The `x-aws-ec2-metadata-token-ttl-seconds` header, when sent.
     pub ttl: Option<String>,
-    /// The status the mock answered (0 when it closed without answering).
+    /// The status the mock answered (0 when it closed without answering or sent raw bytes).
     pub status: u16,
 }
 
@@ -410,6 +410,12 @@ fn serve_connection(stream: TcpStream, id: u64, shared: &Shared) -> io::Result<(
         if answer.rule.close_without_response {
             return Ok(());
         }
+        if let Some(raw) = &answer.rule.raw {
+            writer.write_all(raw.as_bytes())?;
+            writer.flush()?;
+            let _ = writer.get_ref().shutdown(Shutdown::Both);
+            return Ok(());
+        }
         let close = request.close || answer.rule.connection_close || answer.rule.cut_off;
         write_answer(&mut writer, &answer, close)?;
         if close {
@@ -508,7 +514,7 @@ fn answer(shared: &Shared, connection: u64, request: &Request) -> Answer {
         path: request.path.clone(),
         token_sent: request.token.is_some(),
         ttl: request.ttl.clone(),
-        status: if answer.rule.close_without_response {
+        status: if answer.rule.close_without_response || answer.rule.raw.is_some() {
             0
         } else {
             answer.status

@@ -3,7 +3,8 @@
 //! A script describes the instance (role, credentials, metadata, whether the extended credentials
 //! API exists, whether IMDSv1 is refused, how long tokens last) and a list of [`Override`]s that
 //! change the answer to particular requests, in order: status codes, bodies, delays, chunked or
-//! cut-off bodies, oversize bodies, `Connection: close`, a connection closed without an answer.
+//! cut-off bodies, oversize bodies, `Connection: close`, a connection closed without an answer,
+//! raw bytes instead of an answer.
 //!
 //! JSON form (every key optional; unknown keys are refused so typos do not pass silently):
 //!
@@ -173,6 +174,8 @@ pub struct Override {
     pub connection_close: bool,
     /// Close the connection without answering.
     pub close_without_response: bool,
+    /// Send these bytes instead of an answer (a malformed response, say), then close.
+    pub raw: Option<String>,
     /// Leave out the TTL header on a token answer.
     pub omit_ttl_header: bool,
     /// Extra response headers.
@@ -367,6 +370,7 @@ fn read_override(json: &Json) -> Result<Override, ScriptError> {
             "oversize" => rule.oversize = Some(number(value, key)? as usize),
             "connection_close" => rule.connection_close = boolean(value, key)?,
             "close_without_response" => rule.close_without_response = boolean(value, key)?,
+            "raw" => rule.raw = Some(string(value, key)?),
             "omit_ttl_header" => rule.omit_ttl_header = boolean(value, key)?,
             "headers" => {
                 for (name, header_value) in object(value, key)? {

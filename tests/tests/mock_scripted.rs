@@ -308,3 +308,19 @@ fn metadata_paths_are_scripted() {
         "ami-1"
     );
 }
+
+#[test]
+fn raw_bytes_can_replace_the_answer() {
+    let server =
+        start(r#"{"responses": [{"path": "/latest/api/token", "raw": "HTTP/1.1 abc\r\n\r\n"}]}"#);
+    let mut client = RawClient::connect(server.addr());
+    client.send(
+        "PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nx-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n",
+    );
+    let mut received = Vec::new();
+    while let Some(byte) = client.next_byte() {
+        received.push(byte);
+    }
+    assert_eq!(received, b"HTTP/1.1 abc\r\n\r\n");
+    assert_eq!(server.requests()[0].status, 0);
+}

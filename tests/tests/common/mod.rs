@@ -87,6 +87,14 @@ impl RawClient {
         self.pending.is_empty() && !self.fill()
     }
 
+    /// The next byte, `None` at end of stream.
+    pub fn next_byte(&mut self) -> Option<u8> {
+        if self.pending.is_empty() && !self.fill() {
+            return None;
+        }
+        Some(self.pending.remove(0))
+    }
+
     /// Sets how long a read may wait.
     pub fn set_read_timeout(&mut self, timeout: Duration) {
         self.stream.set_read_timeout(Some(timeout)).unwrap();
