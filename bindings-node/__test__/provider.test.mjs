@@ -162,9 +162,9 @@ test('options in camelCase reach the core as settings with source code', async (
   assert.deepEqual(loadSettings({ ec2MetadataV1Disabled: 'true', env: cleanEnv() }).v1Disabled, { value: true, source: 'code' })
 })
 
-test('an unknown option is refused with code invalid_argument', () => {
-  const provider = fromInstanceMetadata({ endpont: 'http://127.0.0.1:1' })
-  return assert.rejects(provider(), { code: 'invalid_argument', message: /unknown option `endpont`/ })
+test('an unknown option is refused at once with code invalid_argument', () => {
+  assert.throws(() => fromInstanceMetadata({ endpont: 'http://127.0.0.1:1' }), { code: 'invalid_argument', message: /unknown option `endpont`/ })
+  assert.throws(() => fromInstanceMetadata({ timeout: { seconds: 1 } }), { code: 'invalid_argument', message: /`timeout` must be a string, a number or a boolean/ })
 })
 
 test('retries 5xx after the back-off the core asks for (wait actions), then succeeds', async (t) => {

@@ -6,7 +6,7 @@
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { drive } = require('./driver.js')
-const { loadSettings } = require('./settings.js')
+const { explicitSettings, loadSettings } = require('./settings.js')
 
 const LOG_METHODS = { trace: 'debug', info: 'info', warn: 'warn' }
 
@@ -41,9 +41,12 @@ function identity(credentials) {
  * `endpointMode`, `v1Disabled`, `timeout` in seconds, `attempts`, `instanceProfileName`,
  * `tokenTtl`, `credentialsApi`, `refreshWindow`, `disabled`), then the environment (`options.env`
  * or `process.env`), then the config file. Credentials are reused until `refreshWindow` seconds
- * before they expire; concurrent calls share one fetch. Errors carry the core's `code`.
+ * before they expire; concurrent calls share one fetch. Errors carry the core's `code`. An
+ * option that is not a setting throws at once (`code` `invalid_argument`).
  */
 function fromInstanceMetadata(options = {}) {
+  // A misspelt option is a programming error: say so now, not at the first fetch.
+  explicitSettings(options)
   const wallClock = options.clock || Date.now
   let client = null
   let drain
