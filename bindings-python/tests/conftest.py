@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 from pathlib import Path
@@ -129,9 +130,10 @@ def closed_port() -> int:
 
 
 class RawServer:
-    """A loopback TCP server that answers every request with fixed bytes (for malformed HTTP)."""
+    """A loopback TCP server that answers every request with fixed bytes (for malformed HTTP), or
+    with a TCP reset when `answer` is None."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: Optional[bytes]) -> None:
         self.answer = answer
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -150,7 +152,10 @@ class RawServer:
             with conn:
                 try:
                     conn.recv(65536)
-                    conn.sendall(self.answer)
+                    if self.answer is None:  # close with RST instead of FIN
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    else:
+                        conn.sendall(self.answer)
                 except OSError:
                     pass
 
@@ -164,10 +169,10 @@ class RawServer:
 
 
 @pytest.fixture
-def raw_server() -> Iterator[Callable[[bytes], RawServer]]:
+def raw_server() -> Iterator[Callable[[Optional[bytes]], RawServer]]:
     servers: List[RawServer] = []
 
-    def start(answer: bytes) -> RawServer:
+    def start(answer: Optional[bytes]) -> RawServer:
         server = RawServer(answer)
         servers.append(server)
         return server

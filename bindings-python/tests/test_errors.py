@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Type
+from typing import Any, Callable, Dict, Optional, Type
 
 import pytest
 
@@ -91,7 +91,7 @@ def test_rejected_credentials_say_what_to_do(start_mock: Callable[..., Mock]) ->
         fetch(mock.endpoint)
 
 
-def test_malformed_http(raw_server: Callable[[bytes], RawServer]) -> None:
+def test_malformed_http(raw_server: Callable[[Optional[bytes]], RawServer]) -> None:
     server = raw_server(b"this is not HTTP at all\r\n\r\n")
     with pytest.raises(imds.MalformedResponseError) as raised:
         fetch(server.endpoint)
@@ -149,6 +149,13 @@ def test_io_error_reported_by_the_host(mock: Mock) -> None:
     with pytest.raises(imds.IoFailedError) as raised:
         client.handle_io_error(2, imds.IoError.ConnectionReset)
         client.poll(2)
+    assert raised.value.kind == "io"
+
+
+def test_connection_reset_by_the_server(raw_server: Callable[[Optional[bytes]], RawServer]) -> None:
+    server = raw_server(None)
+    with pytest.raises(imds.IoFailedError) as raised:
+        fetch(server.endpoint)
     assert raised.value.kind == "io"
 
 
