@@ -20,6 +20,7 @@
 //!     "connections": 1,
 //!     "stdout": "", "stdout_prefix": "...",
 //!     "stderr": "", "stderr_starts": "imds: IMDSv1 fallback blocked", "stderr_contains": ["..."],
+//!     "stderr_ends": "imds: IMDS answered 400 to the token request\n",
 //!     "exit": 1
 //!   }
 //! }
@@ -34,7 +35,8 @@
 //! names it) or `home` (the file is `{home}/.aws/config`, found without `AWS_CONFIG_FILE`).
 //!
 //! Whatever the scenario says, no secret the mock served (secret access key, session token, any
-//! IMDSv2 token it issued) may appear on stderr, and no IMDSv2 token on stdout.
+//! IMDSv2 token it issued) may appear on stderr, no IMDSv2 token on stdout, and every request
+//! must carry `User-Agent: imds/<version> (<binding>)`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -89,6 +91,8 @@ pub struct Expectation {
     pub stderr_starts: Option<String>,
     /// Texts stderr must contain (e.g. `--trace` lines).
     pub stderr_contains: Vec<String>,
+    /// The end of stderr (the error line after `--trace` lines).
+    pub stderr_ends: Option<String>,
     /// The exit status.
     pub exit: i32,
 }
@@ -307,6 +311,7 @@ fn parse_expectation(name: &str, json: &Json) -> Result<Expectation, String> {
             "stderr" => expect.stderr = Some(text(value, name, key)?),
             "stderr_starts" => expect.stderr_starts = Some(text(value, name, key)?),
             "stderr_contains" => expect.stderr_contains = strings(value, name, key)?,
+            "stderr_ends" => expect.stderr_ends = Some(text(value, name, key)?),
             "exit" => {
                 saw_exit = true;
                 expect.exit = value
@@ -552,6 +557,20 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
         }
         outcome.failures.push(message);
     }
+    let user_agent_prefix = format!("imds/{} (", imds_core::VERSION);
+    for record in &log {
+        if !record
+            .user_agent
+            .as_deref()
+            .is_some_and(|ua| ua.starts_with(&user_agent_prefix) && ua.ends_with(')'))
+        {
+            outcome.failures.push(format!(
+                "request `{}` has User-Agent {:?}, not `{user_agent_prefix}<binding>)`",
+                record.summary(),
+                record.user_agent
+            ));
+        }
+    }
     if let Some(connections) = expect.connections {
         let got = log.iter().map(|r| r.connection).max().unwrap_or(0);
         if got != connections {
@@ -605,6 +624,16 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
             outcome.failures.push(format!(
                 "stderr does not start as expected:\n      expected: {}...\n      got:      {}",
                 visible(&start),
+                visible(&outcome.stderr)
+            ));
+        }
+    }
+    if let Some(end) = &expect.stderr_ends {
+        let end = fill(end);
+        if !outcome.stderr.ends_with(&end) {
+            outcome.failures.push(format!(
+                "stderr does not end as expected:\n      expected: ...{}\n      got:      {}",
+                visible(&end),
                 visible(&outcome.stderr)
             ));
         }

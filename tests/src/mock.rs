@@ -40,6 +40,8 @@ pub struct RequestRecord {
     pub token_sent: bool,
     /// The `x-aws-ec2-metadata-token-ttl-seconds` header, when sent.
     pub ttl: Option<String>,
+    /// The `User-Agent` header, when sent.
+    pub user_agent: Option<String>,
     /// The status the mock answered (0 when it closed without answering or sent raw bytes).
     pub status: u16,
 }
@@ -70,6 +72,13 @@ impl RequestRecord {
                 self.ttl.clone().map(Json::String).unwrap_or(Json::Null),
             ),
             ("status".into(), Json::Number(f64::from(self.status))),
+            (
+                "user_agent".into(),
+                self.user_agent
+                    .clone()
+                    .map(Json::String)
+                    .unwrap_or(Json::Null),
+            ),
         ])
     }
 }
@@ -321,6 +330,7 @@ struct Request {
     close: bool,
     content_length: usize,
     has_host: bool,
+    user_agent: Option<String>,
 }
 
 fn parse_head(head: &[u8]) -> Option<Request> {
@@ -341,6 +351,7 @@ fn parse_head(head: &[u8]) -> Option<Request> {
         close: version == "HTTP/1.0",
         content_length: 0,
         has_host: false,
+        user_agent: None,
     };
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':')?;
@@ -355,6 +366,8 @@ fn parse_head(head: &[u8]) -> Option<Request> {
             request.content_length = value.parse().ok()?;
         } else if name.eq_ignore_ascii_case("host") {
             request.has_host = true;
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            request.user_agent = Some(value.to_string());
         }
     }
     Some(request)
@@ -514,6 +527,7 @@ fn answer(shared: &Shared, connection: u64, request: &Request) -> Answer {
         path: request.path.clone(),
         token_sent: request.token.is_some(),
         ttl: request.ttl.clone(),
+        user_agent: request.user_agent.clone(),
         status: if answer.rule.close_without_response || answer.rule.raw.is_some() {
             0
         } else {

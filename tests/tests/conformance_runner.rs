@@ -70,6 +70,7 @@ fn each_kind_of_difference_is_reported() {
             "stderr does not start as expected",
         ),
         ("stderr_contains", r#"["trace"]"#, "stderr lacks"),
+        ("stderr_ends", r#""\n""#, "stderr does not end as expected"),
         ("exit", "1", "exit status: expected 1, got 0"),
     ];
     for (key, value, expected) in cases {
