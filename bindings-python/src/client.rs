@@ -108,6 +108,9 @@ impl From<IoError> for imds_core::client::IoError {
 }
 
 /// The IMDS client: start an operation, then loop on `poll` and feed back what happened.
+///
+/// One caller at a time: a call while another thread is inside the client raises `RuntimeError`
+/// (pyo3's borrow check). `imds.Provider` serialises its callers with a lock.
 #[pyclass(module = "imds._imds", name = "Client")]
 pub struct Client {
     inner: imds_core::Client,

@@ -189,7 +189,10 @@ class Action:
 
 @final
 class Client:
-    """The sans-IO IMDS client. ``now`` and deadlines are monotonic milliseconds."""
+    """The sans-IO IMDS client. ``now`` and deadlines are monotonic milliseconds.
+
+    One caller at a time (a concurrent call raises ``RuntimeError``); :class:`imds.Provider`
+    serialises its callers with a lock."""
 
     def __new__(cls, settings: Optional[Settings] = None, seed: Optional[int] = None) -> Client: ...
     @property
