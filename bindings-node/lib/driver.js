@@ -60,7 +60,13 @@ function drive(client, onStep) {
       else resolve()
     }
 
+    // Disarms the deadline; the timer itself stays for the next one (finish() clears it).
+    function disarm() {
+      expiry = null
+    }
+
     function clearTimer() {
+      expiry = null
       if (timer !== null) {
         clearTimeout(timer)
         timer = null
@@ -90,13 +96,36 @@ function drive(client, onStep) {
       step()
     }
 
+    // One timer for the whole operation. Deadlines mostly move later (each receive gets `now +
+    // timeout`), so an armed timer that fires no later than the new deadline is kept: when it
+    // fires early it is armed again for what is left. That spares a timer per action.
+    let expiry = null
+    let deadlineAt = 0
+    let timerAt = 0
+
+    function onTimer() {
+      timer = null
+      if (expiry === null) return
+      if (performance.now() < deadlineAt) {
+        timerAt = deadlineAt
+        timer = setTimeout(onTimer, delayUntil(deadlineAt))
+        return
+      }
+      const handler = expiry
+      expiry = null
+      handler()
+    }
+
     function arm(deadline, onExpiry) {
-      clearTimer()
-      timer = setTimeout(onExpiry, delayUntil(deadline))
+      expiry = onExpiry
+      deadlineAt = deadline
+      if (timer !== null && timerAt <= deadline) return
+      if (timer !== null) clearTimeout(timer)
+      timerAt = deadline
+      timer = setTimeout(onTimer, delayUntil(deadline))
     }
 
     function onTimeout() {
-      timer = null
       connecting = receiving = draining = false
       feed(() => client.handleTimeout(now()))
     }
@@ -104,7 +133,7 @@ function drive(client, onStep) {
     function onConnect() {
       if (!connecting) return
       connecting = false
-      clearTimer()
+      disarm()
       feed(() => client.handleConnected(now()))
     }
 
@@ -117,7 +146,7 @@ function drive(client, onStep) {
     function onEvent(event) {
       if (receiving) {
         receiving = false
-        clearTimer()
+        disarm()
         feed(() => deliver(event))
       } else if (connecting || draining) {
         if (event.kind === 'data') {
@@ -125,7 +154,7 @@ function drive(client, onStep) {
           return
         }
         connecting = draining = false
-        clearTimer()
+        disarm()
         feed(() => deliver(event))
       } else {
         pending.push(event)
@@ -154,7 +183,7 @@ function drive(client, onStep) {
       socket.on('drain', () => {
         if (!draining) return
         draining = false
-        clearTimer()
+        disarm()
         step()
       })
       arm(action.deadline, onTimeout)
@@ -210,11 +239,7 @@ function drive(client, onStep) {
             closeSocket()
             continue
           case 'wait':
-            clearTimer()
-            timer = setTimeout(() => {
-              timer = null
-              step()
-            }, delayUntil(action.until))
+            arm(action.until, step)
             return
           case 'done':
             finish(null)
