@@ -52,7 +52,8 @@ fn shows_every_command_with_secrets_redacted_and_stops_the_mock() {
         "timeout = 0.5 (profile metadata_service_timeout)",
         "== rust: imds get placement/region\neu-west-3\n",
         "  (stderr) imds: trace: > PUT /latest/api/token\n",
-        "connection 1: GET /latest/meta-data/iam/security-credentials/demo-role, token sent: true -> 200",
+        "  [mock saw] connection 1: GET /latest/meta-data/iam/security-credentials/demo-role (with token) -> 200\n",
+        "  [mock saw] connection 1: PUT /latest/api/token -> 200\n",
         "every command printed the same bytes in: rust",
     ] {
         assert!(
