@@ -29,7 +29,7 @@ function exitStatus(error) {
   return status === null ? native.EXIT_FETCH_FAILED : status
 }
 
-async function fetch(invocation, settings) {
+async function runRequest(invocation, settings) {
   settings.checkEnabled()
   const client = new native.Client(settings)
   const trace = invocation.trace
@@ -65,7 +65,7 @@ async function main() {
   }
   try {
     const settings = native.Settings.load()
-    const output = invocation.command === 'settings' ? settings.report() : await fetch(invocation, settings)
+    const output = invocation.command === 'settings' ? settings.report() : await runRequest(invocation, settings)
     await write(process.stdout, output)
     return native.EXIT_SUCCESS
   } catch (error) {
