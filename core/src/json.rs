@@ -1095,7 +1095,11 @@ mod tests {
                         let account_id = outcome
                             .get("accountId")
                             .map(|id| id.as_str().unwrap().to_string());
-                        credentials.push((serde_json::to_string_pretty(body).unwrap(), account_id));
+                        credentials.push((
+                            serde_json::to_string_pretty(body).unwrap(),
+                            account_id.clone(),
+                        ));
+                        credentials.push((serde_json::to_string(body).unwrap(), account_id));
                     }
                     other => panic!("unexpected body {other}"),
                 }
@@ -1108,7 +1112,7 @@ mod tests {
     #[test]
     fn every_sep_vector_body_parses_with_its_account_id() {
         let (bodies, roles) = sep_vectors();
-        assert_eq!(bodies.len(), 18);
+        assert_eq!(bodies.len(), 2 * 18);
         assert!(bodies.iter().any(|(_, account_id)| account_id.is_some()));
         assert!(bodies.iter().any(|(_, account_id)| account_id.is_none()));
         for (body, account_id) in &bodies {
