@@ -121,6 +121,8 @@ struct Document {
     expiration: Option<crate::time::UnixTime>,
     code: Option<heapless::String<CODE_CAPACITY>>,
     message: heapless::String<MESSAGE_CAPACITY>,
+    /// One bit per [`Field`] whose key appeared (to tell an empty value from a missing one).
+    seen: u8,
 }
 
 impl Document {
@@ -128,6 +130,7 @@ impl Document {
     fn read_value(&mut self, field: Field, scanner: &mut Scanner<'_>) -> Result<(), Error> {
         let is_string = scanner.peek() == Some(b'"');
         let is_null = scanner.peek() == Some(b'n');
+        self.seen |= 1 << field as u8;
         let credentials = &mut self.credentials;
         match field {
             Field::Unknown => scanner.skip_value(),
@@ -141,7 +144,10 @@ impl Document {
             Field::Expiration if is_string => {
                 let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
                 scanner.string_into(&mut text, field)?;
-                self.expiration = Some(parse_rfc3339(&text).ok_or_else(|| field_error(field))?);
+                self.expiration = Some(
+                    parse_rfc3339(&text)
+                        .ok_or_else(|| field_error(field, Problem::NotADateTime))?,
+                );
                 Ok(())
             }
             Field::AccountId if is_string => {
@@ -151,10 +157,12 @@ impl Document {
             Field::AccountId if scanner.peek().is_some_and(|byte| byte.is_ascii_digit()) => {
                 let digits = scanner.number()?;
                 if !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-                    return Err(field_error(field));
+                    return Err(field_error(field, Problem::WrongType));
                 }
                 let account_id = credentials.account_id.insert(heapless::String::new());
-                account_id.push_str(digits).map_err(|_| field_error(field))
+                account_id
+                    .push_str(digits)
+                    .map_err(|_| field_error(field, Problem::TooLong))
             }
             Field::AccountId if is_null => {
                 scanner.literal(b"null")?;
@@ -174,7 +182,7 @@ impl Document {
                 self.message.clear();
                 Ok(())
             }
-            _ => Err(field_error(field)),
+            _ => Err(field_error(field, Problem::WrongType)),
         }
     }
 
@@ -201,10 +209,17 @@ impl Document {
             (Field::Token, credentials.session_token.as_str()),
         ] {
             if value.is_empty() {
-                return Err(field_error(field));
+                let problem = if self.seen & 1 << field as u8 != 0 {
+                    Problem::Empty
+                } else {
+                    Problem::Missing
+                };
+                return Err(field_error(field, problem));
             }
         }
-        credentials.expiration = self.expiration.ok_or(field_error(Field::Expiration))?;
+        credentials.expiration = self
+            .expiration
+            .ok_or(field_error(Field::Expiration, Problem::Missing))?;
         Ok(credentials)
     }
 }
@@ -313,7 +328,7 @@ impl<'a> Scanner<'a> {
         };
         self.string(&mut overflow)?;
         if overflow.overflowed {
-            return Err(field_error(field));
+            return Err(field_error(field, Problem::TooLong));
         }
         Ok(())
     }
@@ -548,11 +563,50 @@ fn invalid_escape() -> Error {
     malformed("a string contains an invalid escape")
 }
 
-fn field_error(field: Field) -> Error {
-    Error::new(
-        ErrorKind::MalformedCredentials,
-        Context::Field(field.name()),
-    )
+/// What is wrong with a field of the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Problem {
+    /// The field is required and absent.
+    Missing,
+    /// A required string is empty.
+    Empty,
+    /// The value does not fit the field's capacity.
+    TooLong,
+    /// The value has a JSON type the field does not take.
+    WrongType,
+    /// `Expiration` is not an RFC 3339 date-time.
+    NotADateTime,
+}
+
+/// A missing field is [`Context::Field`]; other problems say what is wrong with which field
+/// (never the value, which may be secret).
+fn field_error(field: Field, problem: Problem) -> Error {
+    use Field::{AccessKeyId, AccountId, Code, Expiration, Message, SecretAccessKey, Token};
+    let detail = match (field, problem) {
+        (_, Problem::Missing) => {
+            return Error::new(
+                ErrorKind::MalformedCredentials,
+                Context::Field(field.name()),
+            );
+        }
+        (AccessKeyId, Problem::Empty) => "`AccessKeyId` is empty",
+        (SecretAccessKey, Problem::Empty) => "`SecretAccessKey` is empty",
+        (Token, Problem::Empty) => "`Token` is empty",
+        (AccessKeyId, Problem::TooLong) => "`AccessKeyId` is longer than 128 bytes",
+        (SecretAccessKey, Problem::TooLong) => "`SecretAccessKey` is longer than 128 bytes",
+        (Token, Problem::TooLong) => "`Token` is longer than 4096 bytes",
+        (AccountId, Problem::TooLong) => "`AccountId` is longer than 32 bytes",
+        (AccountId, Problem::WrongType) => "`AccountId` is not a string or a whole number",
+        (AccessKeyId, _) => "`AccessKeyId` is not a string",
+        (SecretAccessKey, _) => "`SecretAccessKey` is not a string",
+        (Token, _) => "`Token` is not a string",
+        (Expiration, Problem::WrongType) => "`Expiration` is not a string",
+        (Expiration, _) => "`Expiration` is not an RFC 3339 date-time (2025-01-01T00:00:00Z)",
+        (Code, _) => "`Code` is not a string",
+        (Message, _) => "`Message` is not a string or null",
+        (AccountId, _) | (Field::Unknown, _) => "a field is malformed",
+    };
+    malformed(detail)
 }
 
 #[cfg(test)]
@@ -758,7 +812,10 @@ mod tests {
         {
             let mut members = required_members();
             members.get_mut(index).unwrap().1 = "\"\"";
-            assert_eq!(field_of(parse(&document(&members)).unwrap_err()), name);
+            assert_eq!(
+                detail_of(parse(&document(&members)).unwrap_err()),
+                format!("`{name}` is empty")
+            );
         }
     }
 
@@ -772,19 +829,19 @@ mod tests {
                 let mut members = required_members();
                 members.get_mut(index).unwrap().1 = value;
                 assert_eq!(
-                    field_of(parse(&document(&members)).unwrap_err()),
-                    name,
+                    detail_of(parse(&document(&members)).unwrap_err()),
+                    format!("`{name}` is not a string"),
                     "{value}"
                 );
             }
         }
         assert_eq!(
-            field_of(parse(&with_member("Code", "1")).unwrap_err()),
-            "Code"
+            detail_of(parse(&with_member("Code", "1")).unwrap_err()),
+            "`Code` is not a string"
         );
         assert_eq!(
-            field_of(parse(&with_member("Message", "[]")).unwrap_err()),
-            "Message"
+            detail_of(parse(&with_member("Message", "[]")).unwrap_err()),
+            "`Message` is not a string or null"
         );
     }
 
@@ -798,7 +855,11 @@ mod tests {
         assert_eq!(parse(&text).unwrap().account_id(), None);
         for value in ["-1", "1.5", "1e3", "true", "{}"] {
             let text = with_member("AccountId", value);
-            assert_eq!(field_of(parse(&text).unwrap_err()), "AccountId", "{value}");
+            assert_eq!(
+                detail_of(parse(&text).unwrap_err()),
+                "`AccountId` is not a string or a whole number",
+                "{value}"
+            );
         }
     }
 
@@ -892,7 +953,6 @@ mod tests {
             ),
             ("Token", crate::credentials::SESSION_TOKEN_CAPACITY),
             ("AccountId", crate::credentials::ACCOUNT_ID_CAPACITY),
-            ("Expiration", EXPIRATION_CAPACITY),
         ];
         for (name, capacity) in cases {
             // One escaped byte past the capacity: decoded length is what counts.
@@ -902,17 +962,34 @@ mod tests {
                 .filter(|(key, _)| *key != name)
                 .collect();
             members.push((name, &value));
-            assert_eq!(field_of(parse(&document(&members)).unwrap_err()), name);
+            assert_eq!(
+                detail_of(parse(&document(&members)).unwrap_err()),
+                format!("`{name}` is longer than {capacity} bytes")
+            );
         }
     }
 
     #[test]
+    fn an_account_id_number_longer_than_its_capacity_is_refused() {
+        let digits = "1".repeat(crate::credentials::ACCOUNT_ID_CAPACITY + 1);
+        assert_eq!(
+            detail_of(parse(&with_member("AccountId", &digits)).unwrap_err()),
+            "`AccountId` is longer than 32 bytes"
+        );
+    }
+
+    #[test]
     fn expiration_must_be_rfc3339() {
+        let too_long = format!(
+            "\"2021-09-21T04:16:53.{}Z\"",
+            "0".repeat(EXPIRATION_CAPACITY)
+        );
         for value in [
             "\"2021-09-21 04:16:53\"",
             "\"1632197813\"",
             "\"2021-02-30T00:00:00Z\"",
             "\"\"",
+            &too_long,
         ] {
             let text = document(&[
                 ("AccessKeyId", "\"AKID\""),
@@ -920,7 +997,11 @@ mod tests {
                 ("Token", "\"TOKEN\""),
                 ("Expiration", value),
             ]);
-            assert_eq!(field_of(parse(&text).unwrap_err()), "Expiration", "{value}");
+            assert_eq!(
+                detail_of(parse(&text).unwrap_err()),
+                "`Expiration` is not an RFC 3339 date-time (2025-01-01T00:00:00Z)",
+                "{value}"
+            );
         }
     }
 

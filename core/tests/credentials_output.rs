@@ -164,3 +164,24 @@ fn truncated_json_says_so() {
         "malformed credentials document from IMDS: the document ends before its JSON object is complete"
     );
 }
+
+#[test]
+fn a_malformed_field_says_what_is_wrong_without_its_value() {
+    let bad_expiration = r#"{"AccessKeyId":"AKID","SecretAccessKey":"wJalrXUtnFEMISECRET","Token":"T","Expiration":"tomorrow-wJalrXUtnFEMISECRET"}"#;
+    let error = fetch(bad_expiration).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MalformedCredentials);
+    assert_eq!(
+        error.to_string(),
+        "malformed credentials document from IMDS: `Expiration` is not an RFC 3339 date-time (2025-01-01T00:00:00Z)"
+    );
+    let long_token = format!(
+        r#"{{"AccessKeyId":"AKID","SecretAccessKey":"S","Token":"{}","Expiration":"2025-01-01T06:00:00Z"}}"#,
+        "t".repeat(imds_core::credentials::SESSION_TOKEN_CAPACITY + 1)
+    );
+    let error = fetch(&long_token).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "malformed credentials document from IMDS: `Token` is longer than 4096 bytes"
+    );
+    assert!(!format!("{error:?}").contains("ttt"));
+}
