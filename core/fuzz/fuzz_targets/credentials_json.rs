@@ -18,10 +18,29 @@ fuzz_target!(|body: &[u8]| {
     let reference = serde_json::from_slice::<serde_json::Value>(body);
     match fuzzing::parse_credentials(body) {
         Ok(credentials) => {
-            assert!(
-                matches!(reference, Ok(serde_json::Value::Object(_))),
-                "accepted what serde_json calls {reference:?}"
-            );
+            let Ok(serde_json::Value::Object(object)) = &reference else {
+                panic!("accepted what serde_json calls {reference:?}");
+            };
+            // Where one key (in any case) names a field, its decoded string must be serde_json's.
+            let fields: [(&[&str], Option<&str>); 4] = [
+                (&["AccessKeyId"], Some(credentials.access_key_id())),
+                (&["SecretAccessKey"], Some(credentials.secret_access_key())),
+                (
+                    &["Token", "SessionToken"],
+                    Some(credentials.session_token()),
+                ),
+                (&["AccountId"], credentials.account_id()),
+            ];
+            for (names, ours) in fields {
+                let mut keys = object
+                    .iter()
+                    .filter(|(key, _)| names.iter().any(|name| name.eq_ignore_ascii_case(key)));
+                if let (Some((_, serde_json::Value::String(theirs))), None) =
+                    (keys.next(), keys.next())
+                {
+                    assert_eq!(ours, Some(theirs.as_str()), "{names:?}");
+                }
+            }
             let mut json = String::new();
             credentials.write_process_json(&mut json).unwrap();
             let _ = format!("{credentials:?}");
