@@ -19,7 +19,7 @@
 //! # Ok::<(), imds_core::Error>(())
 //! ```
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use std::boxed::Box;
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -131,7 +131,7 @@ impl BlockingClient {
     }
 
     fn now(&self) -> Instant {
-        Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+        elapsed_millis(self.origin)
     }
 
     fn drain(&mut self) {
@@ -144,91 +144,124 @@ impl BlockingClient {
 
     /// Carries out actions until the operation ends.
     fn drive(&mut self) -> Result<(), Error> {
-        let result = self.drive_actions();
+        let origin = self.origin;
+        let clock = move || elapsed_millis(origin);
+        let result = match self.sink.as_mut() {
+            Some(sink) => drive(&mut self.client, &mut self.stream, &clock, Some(&mut **sink)),
+            None => drive(&mut self.client, &mut self.stream, &clock, None),
+        };
         self.drain();
-        if result.is_err() {
-            self.close();
-        }
         result
     }
+}
 
-    fn drive_actions(&mut self) -> Result<(), Error> {
-        for _ in 0..MAX_ACTIONS {
-            self.drain();
-            let now = self.now();
-            let action = self.client.poll(now)?;
-            match action {
-                Action::Done => return Ok(()),
-                Action::Connect {
-                    host,
-                    port,
-                    tls,
-                    deadline,
-                } => {
-                    if tls {
-                        self.client.cancel();
-                        return Err(Error::detail(
-                            ErrorKind::Unsupported,
-                            "the blocking driver speaks plain HTTP only; use an http:// endpoint",
-                        ));
-                    }
-                    let outcome = connect(host, port, remaining(now, deadline));
-                    let now = self.now();
-                    match outcome {
-                        Ok(stream) => {
-                            self.stream = Some(stream);
-                            self.client.handle_connected(now)?;
-                        }
-                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
-                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
-                    }
-                }
-                Action::Send { data, deadline } => {
-                    let outcome = match self.stream.as_mut() {
-                        Some(stream) => send(stream, data, remaining(now, deadline)),
-                        None => Err(Failure::Io(IoError::ConnectionReset)),
-                    };
-                    let now = self.now();
-                    match outcome {
-                        Ok(()) => {}
-                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
-                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
-                    }
-                }
-                Action::Receive { deadline } => {
-                    let mut buf = [0u8; READ_CHUNK];
-                    let outcome = match self.stream.as_mut() {
-                        Some(stream) => receive(stream, &mut buf, remaining(now, deadline)),
-                        None => Err(Failure::Io(IoError::ConnectionReset)),
-                    };
-                    let now = self.now();
-                    match outcome {
-                        Ok(0) => self.client.handle_eof(now)?,
-                        Ok(n) => self.client.handle_data(now, buf.get(..n).unwrap_or(&[]))?,
-                        Err(Failure::Timeout) => self.client.handle_timeout(now)?,
-                        Err(Failure::Io(kind)) => self.client.handle_io_error(now, kind)?,
-                    }
-                }
-                Action::Close => self.close(),
-                Action::Wait { until } => {
-                    std::thread::sleep(remaining(now, until).unwrap_or(Duration::ZERO));
-                }
+/// Carries out `client`'s actions over blocking sockets until its running operation ends.
+///
+/// This is the host loop every blocking front end shares: [`BlockingClient`] uses it, and so does
+/// the C library's `imds_fetch_credentials()`, which drives a client that lives in caller storage.
+/// `stream` is the client's connection slot: pass the same slot for every operation so that a
+/// keep-alive connection is reused. `clock` gives `now` (monotonic milliseconds, the clock the
+/// client has always been driven with). `on_diagnostic`, when given, receives each diagnostic as
+/// it happens; otherwise they stay queued on the client (see [`Client::poll_diagnostic`]).
+///
+/// On an error the connection is closed and the client told. An `https` endpoint is
+/// [`ErrorKind::Unsupported`]. Connecting to an IP literal does not allocate.
+pub fn drive(
+    client: &mut Client,
+    stream: &mut Option<TcpStream>,
+    clock: &dyn Fn() -> Instant,
+    mut on_diagnostic: Option<&mut dyn FnMut(&Diagnostic)>,
+) -> Result<(), Error> {
+    let result = drive_actions(client, stream, clock, &mut on_diagnostic);
+    if result.is_err() {
+        client.cancel();
+        close(client, stream);
+    }
+    if let Some(sink) = on_diagnostic.as_mut() {
+        while let Some(diagnostic) = client.poll_diagnostic() {
+            sink(&diagnostic);
+        }
+    }
+    result
+}
+
+/// Closes `stream` (if open) and tells `client` that its connection is gone.
+pub fn close(client: &mut Client, stream: &mut Option<TcpStream>) {
+    if let Some(open) = stream.take() {
+        let _ = open.shutdown(Shutdown::Both);
+    }
+    let _ = client.handle_closed();
+}
+
+/// The message of the [`ErrorKind::Unsupported`] error for an `https` endpoint.
+pub const HTTPS_UNSUPPORTED: &str =
+    "the blocking driver speaks plain HTTP only; use an http:// endpoint";
+
+fn drive_actions(
+    client: &mut Client,
+    stream: &mut Option<TcpStream>,
+    clock: &dyn Fn() -> Instant,
+    on_diagnostic: &mut Option<&mut dyn FnMut(&Diagnostic)>,
+) -> Result<(), Error> {
+    for _ in 0..MAX_ACTIONS {
+        if let Some(sink) = on_diagnostic.as_mut() {
+            while let Some(diagnostic) = client.poll_diagnostic() {
+                sink(&diagnostic);
             }
         }
-        self.client.cancel();
-        self.close();
-        Err(Error::detail(
-            ErrorKind::InvalidState,
-            "the operation did not finish within the driver's action bound",
-        ))
-    }
-
-    fn close(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            let _ = stream.shutdown(Shutdown::Both);
+        let now = clock();
+        match client.poll(now)? {
+            Action::Done => return Ok(()),
+            Action::Connect { tls: true, .. } => {
+                return Err(Error::detail(ErrorKind::Unsupported, HTTPS_UNSUPPORTED));
+            }
+            Action::Connect {
+                host,
+                port,
+                deadline,
+                ..
+            } => match connect(host, port, remaining(now, deadline)) {
+                Ok(connected) => {
+                    *stream = Some(connected);
+                    client.handle_connected(clock())?;
+                }
+                Err(Failure::Timeout) => client.handle_timeout(clock())?,
+                Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
+            },
+            Action::Send { data, deadline } => {
+                let outcome = match stream.as_mut() {
+                    Some(open) => send(open, data, remaining(now, deadline)),
+                    None => Err(Failure::Io(IoError::ConnectionReset)),
+                };
+                match outcome {
+                    Ok(()) => {}
+                    Err(Failure::Timeout) => client.handle_timeout(clock())?,
+                    Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
+                }
+            }
+            Action::Receive { deadline } => {
+                let mut buf = [0u8; READ_CHUNK];
+                let outcome = match stream.as_mut() {
+                    Some(open) => receive(open, &mut buf, remaining(now, deadline)),
+                    None => Err(Failure::Io(IoError::ConnectionReset)),
+                };
+                match outcome {
+                    Ok(0) => client.handle_eof(clock())?,
+                    Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[]))?,
+                    Err(Failure::Timeout) => client.handle_timeout(clock())?,
+                    Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
+                }
+            }
+            Action::Close => close(client, stream),
+            Action::Wait { until } => {
+                std::thread::sleep(remaining(now, until).unwrap_or(Duration::ZERO));
+            }
         }
-        let _ = self.client.handle_closed();
     }
+    Err(Error::detail(
+        ErrorKind::InvalidState,
+        "the operation did not finish within the driver's action bound",
+    ))
 }
 
 /// How an I/O step failed, as the client wants to hear it.
@@ -257,21 +290,33 @@ fn classify(error: &std::io::Error) -> Failure {
 
 fn connect(host: &str, port: u16, time_left: Option<Duration>) -> Result<TcpStream, Failure> {
     let time_left = time_left.ok_or(Failure::Timeout)?;
-    let addresses: Vec<SocketAddr> = (host, port)
+    // An IP literal needs no resolver (and no allocation).
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return connect_one(&SocketAddr::new(ip, port), time_left);
+    }
+    let addresses = (host, port)
         .to_socket_addrs()
-        .map_err(|_| Failure::Io(IoError::ConnectFailed))?
-        .collect();
+        .map_err(|_| Failure::Io(IoError::ConnectFailed))?;
     let mut last = Failure::Io(IoError::ConnectFailed);
     for address in addresses {
-        match TcpStream::connect_timeout(&address, time_left) {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(error) => last = classify(&error),
+        match connect_one(&address, time_left) {
+            Ok(stream) => return Ok(stream),
+            Err(failure) => last = failure,
         }
     }
     Err(last)
+}
+
+fn connect_one(address: &SocketAddr, time_left: Duration) -> Result<TcpStream, Failure> {
+    let stream =
+        TcpStream::connect_timeout(address, time_left).map_err(|e| match classify(&e) {
+            Failure::Io(IoError::ConnectionReset | IoError::Other) => {
+                Failure::Io(IoError::ConnectFailed)
+            }
+            other => other,
+        })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }
 
 fn send(stream: &mut TcpStream, data: &[u8], time_left: Option<Duration>) -> Result<(), Failure> {
@@ -301,11 +346,17 @@ fn receive(
     Err(last)
 }
 
-fn wall_clock() -> UnixTime {
+/// Wall-clock time from the system clock, for [`Client::start_credentials`].
+pub fn wall_clock() -> UnixTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     UnixTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// Milliseconds since `origin` on the monotonic clock.
+fn elapsed_millis(origin: std::time::Instant) -> Instant {
+    Instant::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A seed from the standard library's per-process random hash keys.

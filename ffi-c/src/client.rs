@@ -474,7 +474,7 @@ pub extern "C" fn imds_client_handle_unsupported(client: *mut imds_client) -> im
             handle.client.cancel();
             Err(Failure::Core(imds_core::Error::detail(
                 imds_core::ErrorKind::Unsupported,
-                "the blocking driver speaks plain HTTP only; use an http:// endpoint",
+                imds_core::blocking::HTTPS_UNSUPPORTED,
             )))
         })
     }
