@@ -147,7 +147,12 @@ impl BlockingClient {
         let origin = self.origin;
         let clock = move || elapsed_millis(origin);
         let result = match self.sink.as_mut() {
-            Some(sink) => drive(&mut self.client, &mut self.stream, &clock, Some(&mut **sink)),
+            Some(sink) => drive(
+                &mut self.client,
+                &mut self.stream,
+                &clock,
+                Some(&mut **sink),
+            ),
             None => drive(&mut self.client, &mut self.stream, &clock, None),
         };
         self.drain();
