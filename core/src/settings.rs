@@ -389,6 +389,53 @@ impl Settings {
         self.endpoint_from_mode
     }
 
+    /// Writes the value of `setting` the way the setting accepts it (booleans `true`/`false`, the
+    /// endpoint URL, the mode `IPv4`/`IPv6`, the timeout in decimal seconds such as `0.5`, whole
+    /// numbers, an unset instance profile name as nothing) and returns where it came from. The
+    /// `imds settings` report and the C ABI's per-setting getter both use it.
+    pub fn write_value(
+        &self,
+        setting: Setting,
+        out: &mut dyn fmt::Write,
+    ) -> Result<Source, fmt::Error> {
+        Ok(match setting {
+            Setting::Disabled => write_bool(out, self.disabled)?,
+            Setting::V1Disabled => write_bool(out, self.v1_disabled)?,
+            Setting::Endpoint => {
+                write!(out, "{}", self.endpoint.value)?;
+                self.endpoint.source
+            }
+            Setting::EndpointMode => {
+                out.write_str(self.endpoint_mode.value.as_str())?;
+                self.endpoint_mode.source
+            }
+            Setting::Timeout => {
+                write_seconds(out, self.timeout_ms.value)?;
+                self.timeout_ms.source
+            }
+            Setting::Attempts => {
+                write!(out, "{}", self.attempts.value)?;
+                self.attempts.source
+            }
+            Setting::InstanceProfileName => {
+                out.write_str(self.instance_profile_name.value.as_deref().unwrap_or(""))?;
+                self.instance_profile_name.source
+            }
+            Setting::TokenTtl => {
+                write!(out, "{}", self.token_ttl_secs.value)?;
+                self.token_ttl_secs.source
+            }
+            Setting::CredentialsApi => {
+                out.write_str(self.credentials_api.value.as_str())?;
+                self.credentials_api.source
+            }
+            Setting::RefreshWindow => {
+                write!(out, "{}", self.refresh_window_secs.value)?;
+                self.refresh_window_secs.source
+            }
+        })
+    }
+
     /// Writes the `imds settings` report: what every front end prints, byte for byte.
     ///
     /// One line per setting in [`Setting::ALL`] order, `NAME = VALUE (SOURCE)`, where `NAME` is the
@@ -419,60 +466,20 @@ impl Settings {
     pub fn write_report(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         for setting in Setting::ALL {
             write!(out, "{} = ", setting.code_name())?;
-            let source = match setting {
-                Setting::Disabled => write_bool(out, self.disabled)?,
-                Setting::V1Disabled => write_bool(out, self.v1_disabled)?,
-                Setting::Endpoint => {
-                    write!(out, "{}", self.endpoint.value)?;
-                    let named = if self.endpoint_from_mode {
-                        Setting::EndpointMode
-                    } else {
-                        Setting::Endpoint
-                    };
-                    write_source(out, named, self.endpoint.source, "")?;
-                    out.write_char('\n')?;
-                    continue;
+            if setting == Setting::InstanceProfileName && self.instance_profile_name.value.is_none()
+            {
+                out.write_str("(discover)")?;
+            }
+            let source = self.write_value(setting, out)?;
+            match setting {
+                Setting::Endpoint if self.endpoint_from_mode => {
+                    write_source(out, Setting::EndpointMode, source, "")?
                 }
-                Setting::EndpointMode => {
-                    out.write_str(self.endpoint_mode.value.as_str())?;
-                    let note = if self.endpoint_from_mode {
-                        ""
-                    } else {
-                        "ignored: an endpoint is set"
-                    };
-                    write_source(out, setting, self.endpoint_mode.source, note)?;
-                    out.write_char('\n')?;
-                    continue;
+                Setting::EndpointMode if !self.endpoint_from_mode => {
+                    write_source(out, setting, source, "ignored: an endpoint is set")?
                 }
-                Setting::Timeout => {
-                    write_seconds(out, self.timeout_ms.value)?;
-                    self.timeout_ms.source
-                }
-                Setting::Attempts => {
-                    write!(out, "{}", self.attempts.value)?;
-                    self.attempts.source
-                }
-                Setting::InstanceProfileName => {
-                    match &self.instance_profile_name.value {
-                        Some(name) => out.write_str(name)?,
-                        None => out.write_str("(discover)")?,
-                    }
-                    self.instance_profile_name.source
-                }
-                Setting::TokenTtl => {
-                    write!(out, "{}", self.token_ttl_secs.value)?;
-                    self.token_ttl_secs.source
-                }
-                Setting::CredentialsApi => {
-                    out.write_str(self.credentials_api.value.as_str())?;
-                    self.credentials_api.source
-                }
-                Setting::RefreshWindow => {
-                    write!(out, "{}", self.refresh_window_secs.value)?;
-                    self.refresh_window_secs.source
-                }
-            };
-            write_source(out, setting, source, "")?;
+                _ => write_source(out, setting, source, "")?,
+            }
             out.write_char('\n')?;
         }
         out.write_str("token_url = ")?;

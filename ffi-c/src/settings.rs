@@ -67,72 +67,6 @@ pub(crate) fn source_from_c(source: u32) -> Result<Source, Failure> {
 }
 
 /// Writes a setting's value the way the setting accepts it and returns its source.
-fn write_value(
-    settings: &Settings,
-    setting: Setting,
-    out: &mut dyn fmt::Write,
-) -> Result<Source, fmt::Error> {
-    let flag = |value: bool| if value { "true" } else { "false" };
-    Ok(match setting {
-        Setting::Disabled => {
-            out.write_str(flag(settings.disabled.value))?;
-            settings.disabled.source
-        }
-        Setting::V1Disabled => {
-            out.write_str(flag(settings.v1_disabled.value))?;
-            settings.v1_disabled.source
-        }
-        Setting::Endpoint => {
-            write!(out, "{}", settings.endpoint.value)?;
-            settings.endpoint.source
-        }
-        Setting::EndpointMode => {
-            out.write_str(settings.endpoint_mode.value.as_str())?;
-            settings.endpoint_mode.source
-        }
-        Setting::Timeout => {
-            let ms = settings.timeout_ms.value;
-            write!(out, "{}", ms / 1000)?;
-            let mut fraction = ms % 1000;
-            if fraction != 0 {
-                let mut width = 3;
-                while fraction.is_multiple_of(10) {
-                    fraction /= 10;
-                    width -= 1;
-                }
-                write!(out, ".{fraction:0width$}")?;
-            }
-            settings.timeout_ms.source
-        }
-        Setting::Attempts => {
-            write!(out, "{}", settings.attempts.value)?;
-            settings.attempts.source
-        }
-        Setting::InstanceProfileName => {
-            out.write_str(
-                settings
-                    .instance_profile_name
-                    .value
-                    .as_deref()
-                    .unwrap_or(""),
-            )?;
-            settings.instance_profile_name.source
-        }
-        Setting::TokenTtl => {
-            write!(out, "{}", settings.token_ttl_secs.value)?;
-            settings.token_ttl_secs.source
-        }
-        Setting::CredentialsApi => {
-            out.write_str(settings.credentials_api.value.as_str())?;
-            settings.credentials_api.source
-        }
-        Setting::RefreshWindow => {
-            write!(out, "{}", settings.refresh_window_secs.value)?;
-            settings.refresh_window_secs.source
-        }
-    })
-}
-
 /// Frees settings made by `imds_config_resolve()` / `imds_config_load()`. NULL does nothing; never
 /// free the same settings twice, nor the borrowed pointer from `imds_client_settings()`.
 #[unsafe(no_mangle)]
@@ -188,7 +122,7 @@ pub extern "C" fn imds_settings_value(
                 .ok_or(Failure::invalid_argument("unknown setting key"))?;
             let source = Cell::new(Source::Default);
             ffi::write_text(buf, len, written_out, |out| {
-                source.set(write_value(settings, setting, out)?);
+                source.set(settings.write_value(setting, out)?);
                 Ok(())
             })?;
             ffi::write_out(source_out, imds_source::from(source.get()));
