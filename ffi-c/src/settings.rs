@@ -6,7 +6,6 @@
 
 use core::cell::Cell;
 use core::ffi::c_char;
-use core::fmt;
 
 use imds_core::{Setting, Source};
 
