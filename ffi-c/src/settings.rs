@@ -65,7 +65,6 @@ pub(crate) fn source_from_c(source: u32) -> Result<Source, Failure> {
     ))
 }
 
-/// Writes a setting's value the way the setting accepts it and returns its source.
 /// Frees settings made by `imds_config_resolve()` / `imds_config_load()`. NULL does nothing; never
 /// free the same settings twice, nor the borrowed pointer from `imds_client_settings()`.
 #[unsafe(no_mangle)]
