@@ -12,8 +12,8 @@
 //! * [`client`]: the long-lived [`client::Client`] that runs one operation at a time.
 //! * [`cli`]: the `imds` command contract shared by every front end (arguments, output, exit codes).
 //!
-//! With the `std` feature, [`host`] reads the process environment and the config file, and
-//! [`blocking`] drives a [`client::Client`] over `std::net::TcpStream`.
+//! With the `std` feature, `host` reads the process environment and the config file, and
+//! `blocking` drives a [`client::Client`] over `std::net::TcpStream`.
 //!
 //! Nothing here allocates (the crate does not link `alloc`), panics, or loops without bound on any
 //! input: malformed input is a typed [`error::Error`] that says what is wrong and what to do.
@@ -116,3 +116,8 @@ pub mod fuzzing {
         }
     }
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
