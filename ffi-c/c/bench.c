@@ -169,6 +169,8 @@ static long stripped_size(const char *path, const char *flags, const char *out)
     return system(command) == 0 ? file_size(out) : -1;
 }
 
+/* tests/bench/runners/runner_c.c includes this file for plain_fetch() and imds_fetch(). */
+#ifndef IMDS_BENCH_NO_MAIN
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -252,3 +254,4 @@ int main(int argc, char **argv)
     mock_stop(&m);
     return 0;
 }
+#endif /* IMDS_BENCH_NO_MAIN */

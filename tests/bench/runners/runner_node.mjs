@@ -1,0 +1,72 @@
+// Runner for the Node contenders behind the bench runner protocol (see tests/bench/bench.py).
+//
+//   node runner_node.mjs imds|smithy http://127.0.0.1:PORT
+//
+// imds: cold is a new `fromInstanceMetadata({ endpoint })` provider per fetch; warm is one
+// long-lived provider whose refresh window (3600 s) covers the mock's credentials (they expire
+// 30 min after the bench starts), so every call refreshes with the cached token and role. By
+// design imds opens a connection per operation in Node (nothing stays open once the promise
+// settles).
+//
+// smithy: @smithy/credential-provider-imds `fromInstanceMetadata()`, the provider AWS SDK v3
+// uses. It reads its endpoint only from AWS_EC2_METADATA_SERVICE_ENDPOINT / the config file (it
+// has no endpoint option): the harness sets both. Cold: a new provider per fetch; warm: one
+// long-lived provider called again (it keeps no token or role between calls).
+
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
+
+const [name, endpoint] = process.argv.slice(2)
+if (!/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/.test(endpoint || '') || !['imds', 'smithy'].includes(name)) {
+  console.error('usage: runner_node.mjs imds|smithy http://127.0.0.1:PORT (loopback only)')
+  process.exit(2)
+}
+const require = createRequire(process.env.BENCH_NODE_PACKAGE_DIR + '/package.json')
+const expected = process.env.BENCH_EXPECT_KEY
+
+let cold, warm
+if (name === 'imds') {
+  const imds = require('./lib/index.js')
+  const env = { HOME: process.env.HOME, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE }
+  cold = () => imds.fromInstanceMetadata({ endpoint, env })()
+  warm = imds.fromInstanceMetadata({ endpoint, env, refreshWindow: 3600 })
+} else {
+  if (process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT !== endpoint) {
+    console.error('runner_node: AWS_EC2_METADATA_SERVICE_ENDPOINT must be the endpoint argument')
+    process.exit(2)
+  }
+  const { fromInstanceMetadata } = require('@smithy/credential-provider-imds')
+  cold = () => fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })()
+  warm = fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })
+}
+
+async function run(fetch, count) {
+  const samples = []
+  for (let i = 0; i < count; i++) {
+    const start = performance.now()
+    let credentials
+    try {
+      credentials = await fetch()
+    } catch (error) {
+      return { error: `${error.name}: ${error.message}`.slice(0, 300) }
+    }
+    samples.push(Math.round((performance.now() - start) * 100000) / 100)
+    if (expected && credentials.accessKeyId !== expected) {
+      return { error: `unexpected access key id ${credentials.accessKeyId}` }
+    }
+  }
+  return { us: samples }
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const [command, n] = line.trim().split(/\s+/)
+  if (!command || command === 'quit') break
+  const count = Number(n || 1)
+  let reply
+  if (command === 'cold') reply = await run(cold, count)
+  else if (command === 'warm' || command === 'prime') reply = await run(warm, count)
+  else reply = { error: `unknown command ${command}` }
+  process.stdout.write(`${JSON.stringify(reply)}\n`)
+}
+process.exit(0)
