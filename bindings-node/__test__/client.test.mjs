@@ -82,6 +82,7 @@ test('a host drives the client by hand: connect, send, receive, done', async (t)
   client.startCredentials(now(), Date.parse('2029-01-01T00:00:00Z'))
   assert.deepEqual(client.poll(now()), { kind: 'done' })
   assert.equal(mock.requests().length, 3)
+  socket.destroy()
 })
 
 test('a receive deadline that passes is reported with handleTimeout', async (t) => {
@@ -117,4 +118,5 @@ test('get returns the body as a Buffer', async (t) => {
   client.startGet('instance-id', 0)
   await drive(client)
   assert.deepEqual(client.body(), Buffer.from('i-0abc'))
+  client.reset()
 })

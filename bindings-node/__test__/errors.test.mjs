@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import net from 'node:net'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
-import { startMock, cleanEnv } from './mock.mjs'
+import { startMock, cleanEnv, makeTempDir, removeTempDir } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 const imds = require('../lib/index.js')
@@ -55,11 +54,15 @@ async function closedPort() {
 const cases = {
   disabled: () => credentialsWith({ disabled: true, endpoint: 'http://127.0.0.1:9' }),
   invalid_setting: () => credentialsWith({ endpoint: 'ftp://127.0.0.1:1338' }),
-  config_file: () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-config-'))
-    const file = path.join(dir, 'config')
-    writeFileSync(file, 'ec2_metadata_service_endpoint = http://127.0.0.1:9\n')
-    return fromInstanceMetadata({ env: { AWS_CONFIG_FILE: file } })()
+  config_file: async () => {
+    const dir = makeTempDir('imds-node-config-')
+    try {
+      const file = path.join(dir, 'config')
+      writeFileSync(file, 'ec2_metadata_service_endpoint = http://127.0.0.1:9\n')
+      return await fromInstanceMetadata({ env: { AWS_CONFIG_FILE: file } })()
+    } finally {
+      removeTempDir(dir)
+    }
   },
   invalid_state: async () => {
     const client = new Client(loadSettings({ endpoint: 'http://127.0.0.1:9', env: cleanEnv() }))

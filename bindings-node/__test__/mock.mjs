@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -22,25 +23,57 @@ export function mockBinary() {
   return binary
 }
 
+// Temporary directories this test process made and has not removed yet: removed on exit too, so
+// that a test that fails before its own clean-up runs leaves nothing behind in the temp dir.
+const liveDirs = new Set()
+process.on('exit', () => {
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A new directory under the temp dir, removed by `removeTempDir` (or when the process exits). */
+export function makeTempDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  liveDirs.add(dir)
+  return dir
+}
+
+/** Removes a directory `makeTempDir` made, with everything in it. */
+export function removeTempDir(dir) {
+  rmSync(dir, { recursive: true, force: true })
+  liveDirs.delete(dir)
+}
+
 /**
  * Starts a mock serving `script` (see tests/src/script.rs) on 127.0.0.1 (or `bind`).
  * Resolves with `{endpoint, port, requests(), stop()}`.
  */
 export async function startMock(script = {}, { bind = '127.0.0.1' } = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-test-'))
+  const dir = makeTempDir('imds-node-test-')
   const log = path.join(dir, 'requests.jsonl')
-  const child = spawn(mockBinary(), ['--bind', bind, '--script-json', JSON.stringify(script), '--log', log, '--until-stdin-closes'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const lines = createInterface({ input: child.stdout })
-  const first = await new Promise((resolve, reject) => {
-    lines.once('line', resolve)
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`imds-mock exited with ${code} before listening`)))
-  })
-  lines.close()
+  let child
+  let first
+  try {
+    child = spawn(mockBinary(), ['--bind', bind, '--script-json', JSON.stringify(script), '--log', log, '--until-stdin-closes'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    const lines = createInterface({ input: child.stdout })
+    first = await new Promise((resolve, reject) => {
+      lines.once('line', resolve)
+      child.once('error', reject)
+      child.once('exit', (code) => reject(new Error(`imds-mock exited with ${code} before listening`)))
+    })
+    lines.close()
+  } catch (error) {
+    if (child) child.kill('SIGKILL')
+    removeTempDir(dir)
+    throw error
+  }
   const match = /^listening (.*):(\d+)$/.exec(first)
-  if (!match) throw new Error(`unexpected first line from imds-mock: ${first}`)
+  if (!match) {
+    child.kill('SIGKILL')
+    removeTempDir(dir)
+    throw new Error(`unexpected first line from imds-mock: ${first}`)
+  }
   const port = Number(match[2])
   const host = bind.includes(':') ? `[${bind}]` : bind
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -60,9 +93,43 @@ export async function startMock(script = {}, { bind = '127.0.0.1' } = {}) {
       return this.requests().map((r) => `${r.method} ${r.path}`)
     },
     async stop() {
-      child.stdin.end()
-      await exited
-      rmSync(dir, { recursive: true, force: true })
+      try {
+        child.stdin.end()
+        await exited
+      } finally {
+        removeTempDir(dir)
+      }
+    },
+  }
+}
+
+/**
+ * A loopback TCP forwarder to `port` (the mock) whose client-side sockets the test can see and
+ * close: `{endpoint, sockets, accepted(), close()}`. `sockets` holds the open ones, oldest first.
+ */
+export async function startForwarder(port) {
+  const sockets = []
+  let accepted = 0
+  const server = net.createServer((client) => {
+    accepted += 1
+    sockets.push(client)
+    const upstream = net.connect({ host: '127.0.0.1', port })
+    client.pipe(upstream).pipe(client)
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+    client.on('close', () => {
+      upstream.destroy()
+      sockets.splice(sockets.indexOf(client), 1)
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    sockets,
+    accepted: () => accepted,
+    close() {
+      for (const socket of sockets) socket.destroy()
+      return new Promise((resolve) => server.close(resolve))
     },
   }
 }

@@ -1,5 +1,6 @@
 // fromInstanceMetadata over real sockets against imds-mock: memoization, refresh, one shared
-// fetch for concurrent callers, timeouts, diagnostics to a logger.
+// fetch for concurrent callers, timeouts, diagnostics to a logger. Tests close their provider's
+// kept connection when done (the mock, stopping, would wait a grace period for it).
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -28,6 +29,7 @@ test('returns the credentials IMDS serves, in the shape AWS SDK v3 expects', asy
   })
   assert.ok(credentials.expiration instanceof Date)
   assert.deepEqual(mock.summary(), fullExchange())
+  provider.close()
 })
 
 test('carries accountId when IMDS sends one (extended API)', async (t) => {
@@ -37,6 +39,7 @@ test('carries accountId when IMDS sends one (extended API)', async (t) => {
   const credentials = await provider()
   assert.equal(credentials.accountId, '210987654321')
   assert.ok(mock.summary().includes('GET /latest/meta-data/iam/security-credentials-extended/demo-role'))
+  provider.close()
 })
 
 test('memoizes: a second call within the refresh window makes no request', async (t) => {
@@ -48,6 +51,7 @@ test('memoizes: a second call within the refresh window makes no request', async
   const second = await provider()
   assert.deepEqual(second, first)
   assert.deepEqual(mock.summary(), fullExchange())
+  provider.close()
 })
 
 test('refreshes once the refresh window before expiration is reached', async (t) => {
@@ -71,6 +75,7 @@ test('refreshes once the refresh window before expiration is reached', async (t)
   wall = expiration - 599 * 1000 // inside the refresh window: fetched again, with the cached token and role
   assert.equal((await provider()).accessKeyId, 'ASIASECONDKEY0000002')
   assert.deepEqual(mock.summary(), [...fullExchange(), 'GET /latest/meta-data/iam/security-credentials/demo-role'])
+  provider.close()
 })
 
 test('100 concurrent callers share one fetch', async (t) => {
@@ -81,6 +86,7 @@ test('100 concurrent callers share one fetch', async (t) => {
   assert.equal(results.length, 100)
   for (const credentials of results) assert.equal(credentials, results[0])
   assert.deepEqual(mock.summary(), fullExchange())
+  provider.close()
 })
 
 test('a failed fetch is not memoized: the next call tries again', async (t) => {
@@ -90,6 +96,7 @@ test('a failed fetch is not memoized: the next call tries again', async (t) => {
   await assert.rejects(provider(), { code: 'no_role' })
   const credentials = await provider()
   assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  provider.close()
 })
 
 test('times out on a read with the configured timeout (seconds, as the setting)', async (t) => {
@@ -120,6 +127,7 @@ test('diagnostics go to the logger, at their level, without secrets', async (t) 
   const all = [...seen.debug, ...seen.info, ...seen.warn].join('\n')
   assert.ok(!all.includes('mockSecret'))
   assert.ok(!all.includes('mockSessionToken'))
+  provider.close()
 })
 
 test('get reads a metadata path', async (t) => {
@@ -132,8 +140,10 @@ test('get reads a metadata path', async (t) => {
 test('works against a mock on [::1]', async (t) => {
   const mock = await startMock({}, { bind: '::1' })
   t.after(() => mock.stop())
-  const credentials = await fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() })()
+  const provider = fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() })
+  const credentials = await provider()
   assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  provider.close()
 })
 
 test('options in camelCase reach the core as settings with source code', async () => {
@@ -172,7 +182,9 @@ test('retries 5xx after the back-off the core asks for (wait actions), then succ
   t.after(() => mock.stop())
   const seen = []
   const logger = { debug() {}, info: (m) => seen.push(m), warn() {} }
-  const credentials = await fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv(), logger })()
+  const provider = fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv(), logger })
+  const credentials = await provider()
+  provider.close()
   assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
   assert.deepEqual(mock.summary(), ['PUT /latest/api/token', 'PUT /latest/api/token', ...fullExchange()])
   assert.equal(seen.filter((m) => /token request attempt \d failed \(503\); retrying in \d+ ms/.test(m)).length, 2, seen.join('\n'))

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { startMock, packageDir, repoDir } from './mock.mjs'
+import { startMock, packageDir, repoDir, makeTempDir, removeTempDir } from './mock.mjs'
 
 function readmeExample() {
   const readme = readFileSync(path.join(repoDir, 'README.md'), 'utf8')
@@ -19,8 +18,8 @@ function readmeExample() {
 test('the README example runs as written against imds-mock', async (t) => {
   const mock = await startMock({ metadata: { 'placement/region': 'sa-east-1' }, credentials: { Expiration: '2032-05-06T07:08:09Z' } })
   t.after(() => mock.stop())
-  const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-readme-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = makeTempDir('imds-node-readme-')
+  t.after(() => removeTempDir(dir))
   mkdirSync(path.join(dir, 'node_modules'))
   symlinkSync(packageDir, path.join(dir, 'node_modules', 'imds'), 'dir')
   writeFileSync(path.join(dir, 'example.js'), readmeExample())

@@ -70,13 +70,11 @@ test('STS GetCallerIdentity, signed with credentials from fromInstanceMetadata, 
   })
   t.after(() => mock.stop())
 
-  const sts = new STSClient({
-    region,
-    endpoint: moto.endpoint,
-    credentials: fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() }),
-  })
+  const credentials = fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() })
+  const sts = new STSClient({ region, endpoint: moto.endpoint, credentials })
   const identity = await sts.send(new GetCallerIdentityCommand({}))
   sts.destroy()
+  credentials.close()
 
   assert.equal(identity.Arn, User.Arn)
   assert.match(identity.Arn, /:user\/imds-node-e2e$/)

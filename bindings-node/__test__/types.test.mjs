@@ -4,17 +4,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
-import { packageDir } from './mock.mjs'
+import { packageDir, makeTempDir, removeTempDir } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 
 test('the TypeScript types compile in strict mode and refuse wrong options', (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'imds-node-types-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = makeTempDir('imds-node-types-')
+  t.after(() => removeTempDir(dir))
   mkdirSync(path.join(dir, 'node_modules'))
   symlinkSync(packageDir, path.join(dir, 'node_modules', 'imds'), 'dir')
   copyFileSync(path.join(packageDir, '__test__', 'types', 'usage.ts'), path.join(dir, 'usage.ts'))

@@ -62,12 +62,13 @@ function fmt(value, digits = 1) {
 }
 
 // @smithy fetches token, role and credentials on every call, over Node's keep-alive agent (no
-// new connection once warm). imds connects anew for each operation (it keeps no socket open
-// between operations, so nothing holds the process) and, as a long-lived provider, refreshes with
-// one request once it knows the token and the role.
+// new connection once warm). A full exchange with imds happens on a provider's first fetch (or
+// after `reset()`), and the core forgets its connection on `reset()`, so that row connects anew
+// each time. A long-lived imds provider refreshes with one request (it knows the token and the
+// role) on the connection it kept from the last fetch.
 const FULL = 'imds: token+role+credentials, new conn'
-const SMITHY = '@smithy: token+role+credentials'
-const REFRESH = 'imds provider refresh: 1 request, new conn'
+const SMITHY = '@smithy: token+role+credentials, kept conn'
+const REFRESH = 'imds provider refresh: 1 request, kept conn'
 
 async function perFetch(endpoint, home) {
   const imds = require('../lib/index.js')
@@ -76,7 +77,8 @@ async function perFetch(endpoint, home) {
   const settings = imds.loadSettings({ endpoint, env })
 
   // A full exchange, as @smithy makes on every call: one long-lived core client whose caches
-  // are forgotten (`reset()`) before each fetch, so every fetch is token, role, credentials.
+  // are forgotten (`reset()`, which also closes its connection) before each fetch, so every fetch
+  // is a new connection, then token, role, credentials.
   const client = new imds.Client(settings)
   const imdsFull = async () => {
     client.reset()
@@ -89,6 +91,10 @@ async function perFetch(endpoint, home) {
   // A long-lived imds provider whose credentials are always inside the refresh window, so every
   // call refreshes with the cached token and role: one request.
   const refreshing = fromRefreshing(imds, endpoint, env)
+  const closeAll = () => {
+    client.reset()
+    refreshing.close()
+  }
 
   const contenders = [
     [FULL, imdsFull],
@@ -110,6 +116,7 @@ async function perFetch(endpoint, home) {
       }
     }
   }
+  closeAll()
   return new Map([...samples].map(([name, s]) => [name, stats(s)]))
 }
 

@@ -47,8 +47,13 @@ async function runRequest(invocation, settings) {
     throw error
   }
   // Loaded only when a request is made: `imds settings` and usage errors stay light.
-  const { drive } = require('../lib/driver.js')
-  await drive(client, trace)
+  const { drive, closeConnection } = require('../lib/driver.js')
+  try {
+    await drive(client, trace)
+  } finally {
+    // One operation per command: nothing would use the connection again.
+    closeConnection(client)
+  }
   if (invocation.command === 'get') return Buffer.concat([client.body(), Buffer.from('\n')])
   return `${client.processJson()}\n`
 }

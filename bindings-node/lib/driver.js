@@ -1,15 +1,24 @@
 'use strict'
 // The host loop over `node:net`: carries out the actions the core's client asks for, with the
 // deadlines it gives, and feeds back what happened. It holds no protocol logic: which request to
-// send, how to read a response, when to retry or fall back is all the core's.
+// send, how to read a response, when to retry, fall back or close is all the core's.
 //
-// Times are `performance.now()` milliseconds (monotonic). One operation per call; the connection
-// is closed when the operation ends, so nothing keeps the event loop alive afterwards.
+// Times are `performance.now()` milliseconds (monotonic). One operation per call. When the core
+// ends an operation with `done` and has not asked to close, the connection is kept for the
+// client's next operation, as Node's keep-alive agent keeps its sockets: while idle it is unref'd
+// (it never keeps the process alive), and it is closed after IDLE_MS, by `closeConnection`, or
+// when the server closes it (the core is told, so the next operation connects anew).
 
 const net = require('node:net')
 const { performance } = require('node:perf_hooks')
 
 let tls = null
+
+/** How long a kept connection may stay idle before it is closed (as Node's keep-alive agent). */
+const IDLE_MS = 5000
+
+/** The connection each client is using or keeping (at most one per client). */
+const connections = new WeakMap()
 
 /** The core's I/O error classes for a Node socket error. */
 function ioErrorKind(error, connecting) {
@@ -25,6 +34,96 @@ function delayUntil(deadline) {
   return Math.max(0, Math.ceil(deadline - performance.now())) + 1
 }
 
+function ignore() {}
+
+/**
+ * A client's socket. Its events go to the operation using it (`use`); while it is kept between
+ * operations (`keep`), any event means it can no longer be used, and so does the idle timer.
+ */
+class Connection {
+  constructor(client, socket) {
+    this.client = client
+    this.socket = socket
+    this.operation = null
+    this.idleTimer = null
+    this.closeWhenDone = false
+    socket.on('data', (chunk) => this.event({ kind: 'data', chunk }))
+    socket.on('end', () => this.event({ kind: 'eof' }))
+    socket.on('error', (error) => this.event({ kind: 'error', error }))
+    socket.on('drain', () => {
+      if (this.operation !== null) this.operation.onDrain()
+    })
+    connections.set(client, this)
+  }
+
+  get idle() {
+    return this.operation === null
+  }
+
+  event(event) {
+    if (this.operation !== null) this.operation.onEvent(event)
+    else this.closeIdle()
+  }
+
+  /** Hands the socket's events to `operation` (`{onEvent, onDrain}`); the socket holds the process again. */
+  use(operation) {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = null
+    }
+    this.operation = operation
+    this.socket.ref()
+  }
+
+  /** Whether the socket can carry another request. */
+  reusable() {
+    return !this.closeWhenDone && !this.socket.destroyed && this.socket.readyState === 'open'
+  }
+
+  /** Keeps the socket for the next operation, without holding the process, for at most IDLE_MS. */
+  keep() {
+    this.operation = null
+    this.socket.unref()
+    this.idleTimer = setTimeout(() => this.closeIdle(), IDLE_MS)
+    this.idleTimer.unref()
+  }
+
+  destroy() {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = null
+    }
+    this.operation = null
+    this.socket.removeAllListeners()
+    // A late error on a socket we dropped must not become an uncaught exception.
+    this.socket.on('error', ignore)
+    this.socket.destroy()
+    if (connections.get(this.client) === this) connections.delete(this.client)
+  }
+
+  /** Closes the kept socket and tells the core, so that the next operation connects anew. */
+  closeIdle() {
+    this.destroy()
+    try {
+      this.client.handleClosed()
+    } catch {
+      // An operation was started and is not driven yet: its first send finds no connection, and
+      // the core re-sends on a new one.
+    }
+  }
+}
+
+/**
+ * Closes the connection kept for `client`: now when it is idle, else when its operation ends.
+ * The next operation connects anew.
+ */
+function closeConnection(client) {
+  const connection = connections.get(client)
+  if (connection === undefined) return
+  if (connection.idle) connection.closeIdle()
+  else connection.closeWhenDone = true
+}
+
 /**
  * Runs the operation already started on `client` to its end. Resolves when the core says `done`;
  * rejects with the core's error (an `Error` whose `code` is the core's error kind). `onStep`, when
@@ -33,7 +132,7 @@ function delayUntil(deadline) {
 function drive(client, onStep) {
   return new Promise((resolve, reject) => {
     const now = () => performance.now()
-    let socket = null
+    let connection = null
     let connecting = false
     let receiving = false
     let draining = false
@@ -41,19 +140,25 @@ function drive(client, onStep) {
     // What arrived while the core was not waiting for it, in order.
     const pending = []
     let finished = false
+    const operation = { onEvent, onDrain }
 
     function finish(error) {
       if (finished) return
       finished = true
       clearTimer()
-      closeSocket()
-      // The connection is not kept between operations (nothing may keep the process alive):
-      // tell the core, so that the next operation connects anew. If the operation is still
-      // running (this loop gave up, not the core), abandon it.
-      try {
-        client.handleClosed()
-      } catch {
-        client.cancel()
+      if (error === null && connection !== null && pending.length === 0 && connection.reusable()) {
+        // The core may use the connection again (it would have asked to close it otherwise).
+        connection.keep()
+        connection = null
+      } else {
+        closeSocket()
+        // Tell the core the connection is gone, so that the next operation connects anew. If
+        // the operation is still running (this loop gave up, not the core), abandon it.
+        try {
+          client.handleClosed()
+        } catch {
+          client.cancel()
+        }
       }
       if (onStep) onStep()
       if (error) reject(error)
@@ -74,12 +179,9 @@ function drive(client, onStep) {
     }
 
     function closeSocket() {
-      if (socket !== null) {
-        socket.removeAllListeners()
-        // A late error on a socket we dropped must not become an uncaught exception.
-        socket.on('error', () => {})
-        socket.destroy()
-        socket = null
+      if (connection !== null) {
+        connection.destroy()
+        connection = null
       }
       connecting = receiving = draining = false
       pending.length = 0
@@ -137,6 +239,13 @@ function drive(client, onStep) {
       feed(() => client.handleConnected(now()))
     }
 
+    function onDrain() {
+      if (!draining) return
+      draining = false
+      disarm()
+      step()
+    }
+
     function deliver(event) {
       if (event.kind === 'data') client.handleData(now(), event.chunk)
       else if (event.kind === 'eof') client.handleEof(now())
@@ -144,6 +253,7 @@ function drive(client, onStep) {
     }
 
     function onEvent(event) {
+      if (event.kind === 'error') event = { kind: 'error', ioError: ioErrorKind(event.error, connecting) }
       if (receiving) {
         receiving = false
         disarm()
@@ -164,6 +274,7 @@ function drive(client, onStep) {
     function openSocket(action) {
       const options = { host: action.host, port: action.port }
       connecting = true
+      let socket
       if (action.tls) {
         tls = tls || require('node:tls')
         if (!net.isIP(action.host)) options.servername = action.host
@@ -174,18 +285,8 @@ function drive(client, onStep) {
         socket.once('connect', onConnect)
       }
       socket.setNoDelay(true)
-      socket.on('data', (chunk) => onEvent({ kind: 'data', chunk }))
-      socket.on('end', () => onEvent({ kind: 'eof' }))
-      socket.on('error', (error) => {
-        const ioError = ioErrorKind(error, connecting)
-        onEvent({ kind: 'error', ioError })
-      })
-      socket.on('drain', () => {
-        if (!draining) return
-        draining = false
-        disarm()
-        step()
-      })
+      connection = new Connection(client, socket)
+      connection.use(operation)
       arm(action.deadline, onTimeout)
     }
 
@@ -205,7 +306,7 @@ function drive(client, onStep) {
             openSocket(action)
             return
           case 'send':
-            if (socket === null) {
+            if (connection === null) {
               try {
                 client.handleIoError(now(), 'connectionReset')
               } catch (error) {
@@ -214,7 +315,7 @@ function drive(client, onStep) {
               }
               continue
             }
-            if (!socket.write(action.data, 'latin1')) {
+            if (!connection.socket.write(action.data, 'latin1')) {
               draining = true
               arm(action.deadline, onTimeout)
               return
@@ -251,8 +352,14 @@ function drive(client, onStep) {
       }
     }
 
+    // The connection kept from the client's last operation, if the server has not closed it.
+    const kept = connections.get(client)
+    if (kept !== undefined && kept.idle) {
+      connection = kept
+      connection.use(operation)
+    }
     step()
   })
 }
 
-module.exports = { drive }
+module.exports = { drive, closeConnection, IDLE_MS }

@@ -94,7 +94,14 @@ export interface Credentials {
 }
 
 /** A credential provider, usable as `credentials` in any AWS SDK v3 client. */
-export type CredentialProvider = () => Promise<Credentials>
+export interface CredentialProvider {
+  (): Promise<Credentials>
+  /**
+   * Closes the connection kept between fetches (it never holds the process open, and closes
+   * itself after a few idle seconds); the cached credentials stay. The next fetch connects anew.
+   */
+  close(): void
+}
 
 /**
  * A provider of the instance role's credentials: memoized, refreshed `refreshWindow` seconds
@@ -111,8 +118,16 @@ export declare function loadSettings(options?: Options): Settings
 /**
  * Runs the operation started on `client` over `node:net` until the core says `done`; rejects
  * with the core's error. `onStep` is called whenever the loop yields (to drain diagnostics).
+ * Unless the core asked to close it, the connection is kept for `client`'s next operation: unref'd
+ * while idle (it never keeps the process alive) and closed after 5 idle seconds.
  */
 export declare function drive(client: Client, onStep?: () => void): Promise<void>
+
+/**
+ * Closes the connection `drive` keeps for `client` between operations: now when it is idle, else
+ * when the running operation ends. (`client.reset()` and `client.cancel()` close it too.)
+ */
+export declare function closeConnection(client: Client): void
 
 /** Every error `code` the core defines, in its frozen order. */
 export declare function errorCodes(): ImdsErrorCode[]

@@ -3,16 +3,18 @@
 
 const native = require('./native.js')
 const { fromInstanceMetadata, get } = require('./provider.js')
-const { drive } = require('./driver.js')
+const { drive, closeConnection } = require('./driver.js')
+const { Client } = require('./client.js')
 const { loadSettings } = require('./settings.js')
 
 module.exports = {
   fromInstanceMetadata,
   get,
-  Client: native.Client,
+  Client,
   Settings: native.Settings,
   loadSettings,
   drive,
+  closeConnection,
   errorCodes: native.errorCodes,
   version: native.version,
 }

@@ -4,8 +4,8 @@
 // static stability); this layer only shares one in-flight fetch between concurrent callers.
 
 const { performance } = require('node:perf_hooks')
-const native = require('./native.js')
-const { drive } = require('./driver.js')
+const { Client } = require('./client.js')
+const { drive, closeConnection } = require('./driver.js')
 const { explicitSettings, loadSettings } = require('./settings.js')
 
 const LOG_METHODS = { trace: 'debug', info: 'info', warn: 'warn' }
@@ -43,6 +43,9 @@ function identity(credentials) {
  * or `process.env`), then the config file. Credentials are reused until `refreshWindow` seconds
  * before they expire; concurrent calls share one fetch. Errors carry the core's `code`. An
  * option that is not a setting throws at once (`code` `invalid_argument`).
+ *
+ * The connection to IMDS is kept between fetches (never holding the process open) and closed
+ * after a few idle seconds; `provider.close()` closes it now (the cache is kept).
  */
 function fromInstanceMetadata(options = {}) {
   // A misspelt option is a programming error: say so now, not at the first fetch.
@@ -55,7 +58,7 @@ function fromInstanceMetadata(options = {}) {
   async function fetchCredentials() {
     if (client === null) {
       const settings = loadSettings(options)
-      client = new native.Client(settings)
+      client = new Client(settings)
       drain = diagnosticsTo(options.logger, client)
     }
     try {
@@ -68,7 +71,7 @@ function fromInstanceMetadata(options = {}) {
     return identity(client.credentials())
   }
 
-  return function imdsCredentials() {
+  function imdsCredentials() {
     if (inflight === null) {
       inflight = fetchCredentials()
       const clear = () => {
@@ -78,6 +81,10 @@ function fromInstanceMetadata(options = {}) {
     }
     return inflight
   }
+  imdsCredentials.close = function close() {
+    if (client !== null) closeConnection(client)
+  }
+  return imdsCredentials
 }
 
 /**
@@ -86,7 +93,7 @@ function fromInstanceMetadata(options = {}) {
  */
 async function get(path, options = {}) {
   const settings = loadSettings(options)
-  const client = new native.Client(settings)
+  const client = new Client(settings)
   const drain = diagnosticsTo(options.logger, client)
   try {
     client.startGet(path, performance.now())
@@ -94,7 +101,12 @@ async function get(path, options = {}) {
     if (drain) drain()
     throw error
   }
-  await drive(client, drain)
+  try {
+    await drive(client, drain)
+  } finally {
+    // A client for one read: nothing would use the connection again.
+    closeConnection(client)
+  }
   return client.body().toString('utf8')
 }
 

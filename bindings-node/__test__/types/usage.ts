@@ -3,7 +3,7 @@
 
 import { STSClient } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
-import { fromInstanceMetadata, get, loadSettings, Client, drive, errorCodes } from 'imds'
+import { fromInstanceMetadata, get, loadSettings, Client, drive, closeConnection, errorCodes } from 'imds'
 import type { ImdsError, ImdsErrorCode, Options, Credentials } from 'imds'
 
 const options: Options = {
@@ -51,6 +51,8 @@ async function use(): Promise<void> {
     void data
   }
   await drive(client)
+  closeConnection(client)
+  provider.close()
   const codes: ImdsErrorCode[] = errorCodes()
   void source, codes
 }

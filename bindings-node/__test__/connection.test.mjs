@@ -1,0 +1,177 @@
+// The connection the driver keeps between a client's operations: reused by the next operation
+// (the mock logs which connection each request came on), connected anew when the server closed it
+// while idle or as it was reused, and closed by `provider.close()` and `client.reset()`. Tests
+// close what they kept before the mock stops (it would wait a grace period for it).
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { once } from 'node:events'
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import { startMock, startForwarder, cleanEnv, fullExchange } from './mock.mjs'
+
+const require = createRequire(import.meta.url)
+const { fromInstanceMetadata, Client, loadSettings, drive } = require('../lib/index.js')
+
+const CREDENTIALS = 'GET /latest/meta-data/iam/security-credentials/demo-role'
+// The mock's credentials expire at 2030-01-01T00:00:00Z; one minute before is inside the refresh
+// window (5 minutes), so every call of a provider with this clock fetches the credentials again
+// (one request, with the cached token and role).
+const DUE_FOR_REFRESH = Date.parse('2030-01-01T00:00:00Z') - 60_000
+
+function refreshingProvider(endpoint, logger) {
+  return fromInstanceMetadata({ endpoint, env: cleanEnv(), clock: () => DUE_FOR_REFRESH, logger })
+}
+
+/** `connection METHOD path` of every request the mock logged. */
+function byConnection(mock) {
+  return mock.requests().map((r) => `${r.connection} ${r.method} ${r.path}`)
+}
+
+/** A logger that keeps the request lines (`> GET ...`) the core traces. */
+function requestLog() {
+  const lines = []
+  return { lines, logger: { debug: (m) => /^imds: > /.test(m) && lines.push(m.slice('imds: > '.length)) } }
+}
+
+test('the next operation reuses the connection the last one kept', async (t) => {
+  const mock = await startMock({})
+  t.after(() => mock.stop())
+  const provider = refreshingProvider(mock.endpoint)
+  await provider()
+  await provider()
+  await provider()
+  provider.close()
+  assert.deepEqual(byConnection(mock), [
+    ...fullExchange().map((request) => `1 ${request}`),
+    `1 ${CREDENTIALS}`,
+    `1 ${CREDENTIALS}`,
+  ])
+})
+
+test('operations driven on a Client by hand share one connection too', async (t) => {
+  const mock = await startMock({ metadata: { 'instance-id': 'i-0kept' } })
+  t.after(() => mock.stop())
+  const client = new Client(loadSettings({ endpoint: mock.endpoint, env: cleanEnv() }))
+  client.startGet('placement/region', performance.now())
+  await drive(client)
+  client.startGet('instance-id', performance.now())
+  await drive(client)
+  assert.deepEqual(client.body(), Buffer.from('i-0kept'))
+  client.reset()
+  assert.deepEqual(byConnection(mock), [
+    '1 PUT /latest/api/token',
+    '1 GET /latest/meta-data/placement/region',
+    '1 GET /latest/meta-data/instance-id',
+  ])
+})
+
+test('when the server closes the idle connection, the next fetch connects anew and succeeds', async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const { lines, logger } = requestLog()
+  const provider = refreshingProvider(forwarder.endpoint, logger)
+
+  await provider()
+  assert.equal(forwarder.sockets.length, 1)
+  // The server side closes the kept connection; once it is fully closed, the driver has seen the
+  // close (it closes its own side in answer).
+  const [idle] = forwarder.sockets
+  idle.end()
+  await once(idle, 'close')
+
+  const credentials = await provider()
+  provider.close()
+  assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.equal(forwarder.accepted(), 2)
+  assert.deepEqual(byConnection(mock), [...fullExchange().map((request) => `1 ${request}`), `2 ${CREDENTIALS}`])
+  // The core was told: the request went out once, on the new connection, not first on the
+  // closed one (a re-send would show twice).
+  assert.deepEqual(lines.slice(3), ['GET /latest/meta-data/iam/security-credentials/demo-role (token)'])
+})
+
+test('when the server closes the kept connection as a request arrives, the core re-sends it on a new one', async (t) => {
+  const mock = await startMock({
+    metadata: { 'instance-id': 'i-0resent' },
+    responses: [{ path: '/latest/meta-data/instance-id', close_without_response: true }],
+  })
+  t.after(() => mock.stop())
+  const client = new Client(loadSettings({ endpoint: mock.endpoint, env: cleanEnv() }))
+  client.startGet('placement/region', performance.now())
+  await drive(client)
+  client.startGet('instance-id', performance.now())
+  await drive(client)
+  assert.deepEqual(client.body(), Buffer.from('i-0resent'))
+  client.reset()
+  assert.deepEqual(byConnection(mock), [
+    '1 PUT /latest/api/token',
+    '1 GET /latest/meta-data/placement/region',
+    '1 GET /latest/meta-data/instance-id',
+    '2 GET /latest/meta-data/instance-id',
+  ])
+})
+
+test('the server asking to close (Connection: close) is honoured: the next fetch connects anew', async (t) => {
+  const mock = await startMock({ responses: [{ path: '/latest/meta-data/iam/security-credentials/demo-role', connection_close: true }] })
+  t.after(() => mock.stop())
+  const { lines, logger } = requestLog()
+  const provider = refreshingProvider(mock.endpoint, logger)
+  await provider()
+  await provider()
+  provider.close()
+  assert.deepEqual(byConnection(mock), [...fullExchange().map((request) => `1 ${request}`), `2 ${CREDENTIALS}`])
+  assert.equal(lines.length, 4)
+})
+
+test('provider.close() closes the kept connection now; the cache stays and the next fetch connects anew', { timeout: 4000 }, async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const { lines, logger } = requestLog()
+  const provider = refreshingProvider(forwarder.endpoint, logger)
+  await provider()
+  const [kept] = forwarder.sockets
+  const closed = once(kept, 'end')
+  provider.close()
+  // The close reaches the server side (without it the kept connection would stay open for the
+  // idle period, 5 s, past this test's timeout).
+  await closed
+
+  await provider()
+  provider.close()
+  assert.deepEqual(byConnection(mock), [...fullExchange().map((request) => `1 ${request}`), `2 ${CREDENTIALS}`])
+  assert.deepEqual(lines.slice(3), ['GET /latest/meta-data/iam/security-credentials/demo-role (token)'])
+})
+
+test('client.reset() closes the kept connection now', { timeout: 4000 }, async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const client = new Client(loadSettings({ endpoint: forwarder.endpoint, env: cleanEnv() }))
+  client.startGet('placement/region', performance.now())
+  await drive(client)
+  const [kept] = forwarder.sockets
+  const closed = once(kept, 'end')
+  client.reset()
+  // As for provider.close(): without it, the connection would stay open past this test's timeout.
+  await closed
+  client.startGet('placement/region', performance.now())
+  await drive(client)
+  client.reset()
+  assert.deepEqual(byConnection(mock), [
+    '1 PUT /latest/api/token',
+    '1 GET /latest/meta-data/placement/region',
+    '2 PUT /latest/api/token',
+    '2 GET /latest/meta-data/placement/region',
+  ])
+})
