@@ -175,3 +175,28 @@ test('client.reset() closes the kept connection now', { timeout: 4000 }, async (
     '2 GET /latest/meta-data/placement/region',
   ])
 })
+
+test('at most MAX_IDLE connections stay idle: a provider per fetch does not pile up sockets', { timeout: 4000 }, async (t) => {
+  const { MAX_IDLE } = require('../lib/driver.js')
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const providers = []
+  for (let i = 0; i < MAX_IDLE; i++) {
+    providers.push(fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() }))
+    await providers[i]()
+  }
+  assert.equal(forwarder.sockets.length, MAX_IDLE)
+  const [oldest] = forwarder.sockets
+  const closed = once(oldest, 'end')
+  providers.push(fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() }))
+  await providers[MAX_IDLE]()
+  // One more idle connection than allowed: the longest idle one is closed (without this, it
+  // would stay open for the idle period, past this test's timeout).
+  await closed
+  for (const provider of providers) provider.close()
+  assert.equal(forwarder.accepted(), MAX_IDLE + 1)
+})

@@ -6,8 +6,9 @@
 // Times are `performance.now()` milliseconds (monotonic). One operation per call. When the core
 // ends an operation with `done` and has not asked to close, the connection is kept for the
 // client's next operation, as Node's keep-alive agent keeps its sockets: while idle it is unref'd
-// (it never keeps the process alive), and it is closed after IDLE_MS, by `closeConnection`, or
-// when the server closes it (the core is told, so the next operation connects anew).
+// (it never keeps the process alive), and it is closed after IDLE_MS, by `closeConnection`, when
+// more than MAX_IDLE are idle, or when the server closes it (the core is told, so the next
+// operation connects anew).
 
 const net = require('node:net')
 const { performance } = require('node:perf_hooks')
@@ -17,8 +18,17 @@ let tls = null
 /** How long a kept connection may stay idle before it is closed (as Node's keep-alive agent). */
 const IDLE_MS = 5000
 
+/**
+ * At most this many idle connections in the process: a program that makes a new provider per
+ * fetch must not pile up sockets for IDLE_MS each. Beyond it, the longest idle one is closed.
+ */
+const MAX_IDLE = 16
+
 /** The connection each client is using or keeping (at most one per client). */
 const connections = new WeakMap()
+
+/** The idle connections, longest idle first. */
+const idleConnections = new Set()
 
 /** The core's I/O error classes for a Node socket error. */
 function ioErrorKind(error, connecting) {
@@ -67,10 +77,7 @@ class Connection {
 
   /** Hands the socket's events to `operation` (`{onEvent, onDrain}`); the socket holds the process again. */
   use(operation) {
-    if (this.idleTimer !== null) {
-      clearTimeout(this.idleTimer)
-      this.idleTimer = null
-    }
+    this.stopIdling()
     this.operation = operation
     this.socket.ref()
   }
@@ -86,13 +93,20 @@ class Connection {
     this.socket.unref()
     this.idleTimer = setTimeout(() => this.closeIdle(), IDLE_MS)
     this.idleTimer.unref()
+    idleConnections.add(this)
+    if (idleConnections.size > MAX_IDLE) idleConnections.values().next().value.closeIdle()
   }
 
-  destroy() {
+  stopIdling() {
+    idleConnections.delete(this)
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer)
       this.idleTimer = null
     }
+  }
+
+  destroy() {
+    this.stopIdling()
     this.operation = null
     this.socket.removeAllListeners()
     // A late error on a socket we dropped must not become an uncaught exception.
@@ -362,4 +376,4 @@ function drive(client, onStep) {
   })
 }
 
-module.exports = { drive, closeConnection, IDLE_MS }
+module.exports = { drive, closeConnection, IDLE_MS, MAX_IDLE }
