@@ -200,3 +200,22 @@ test('at most MAX_IDLE connections stay idle: a provider per fetch does not pile
   for (const provider of providers) provider.close()
   assert.equal(forwarder.accepted(), MAX_IDLE + 1)
 })
+
+test('provider.close() during a fetch lets it finish, then closes the connection', { timeout: 4000 }, async (t) => {
+  const mock = await startMock({ responses: [{ path: '/latest/meta-data/iam/security-credentials/demo-role', delay_ms: 50 }] })
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const provider = fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() })
+  const fetching = provider()
+  provider.close()
+  const credentials = await fetching
+  assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.equal(forwarder.accepted(), 1)
+  const [used] = forwarder.sockets
+  // Closed once the fetch ended (without it, it would stay open past this test's timeout).
+  if (used !== undefined) await once(used, 'close')
+  assert.deepEqual(byConnection(mock), fullExchange().map((request) => `1 ${request}`))
+})
