@@ -413,7 +413,10 @@ impl fmt::Display for Error {
                 )
             }
             (_, Context::Credentials { code, message }) => {
-                write!(f, "IMDS refused credentials: [{code}] {message}")?;
+                write!(f, "IMDS refused credentials: [{code}]")?;
+                if !message.is_empty() {
+                    write!(f, " {message}")?;
+                }
                 if code.as_str() == "AssumeRoleUnauthorizedAccess" {
                     f.write_str(" (hint: does the role have a trust relationship with EC2?)")?;
                 }

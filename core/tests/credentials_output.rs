@@ -138,7 +138,7 @@ fn rejected_credentials_without_message_say_the_code() {
     assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
     assert_eq!(
         error.to_string(),
-        "IMDS refused credentials: [InvalidToken] "
+        "IMDS refused credentials: [InvalidToken]"
     );
 }
 
