@@ -6,7 +6,8 @@
 # @smithy/credential-provider-imds with bindings-node's package-lock), GNU time, the bench-only
 # crate tests/bench/rust (aws-config from crates.io, own [workspace] and Cargo.lock, built in
 # release into tests/bench/.peers/), and every imds build measured. Then the measurements run
-# inside scripts/loopback-only. `make test` runs only `test-bench`, a tiny offline self-check.
+# inside scripts/loopback-only, and the README's bench section is refreshed from RESULTS.md.
+# `make test` runs only `test-bench`, a tiny offline self-check.
 TESTS += test-bench
 
 BENCH_DIR := $(ROOT)/tests/bench
@@ -17,12 +18,15 @@ BENCH_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 BENCH_PYTHON := $(ROOT)/.venv/bin/python
 BENCH_BOTOCORE := botocore==1.44.8
 
-.PHONY: bench bench-deps bench-build bench-measure test-bench
+.PHONY: bench bench-deps bench-build bench-testkit bench-rust-peers bench-runner-c bench-config \
+	bench-measure test-bench
 
+# A step that fails does not stop the run: what it was for is shown as failed in the table.
 bench:
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory deps bench-deps && \
-	$(MAKE) --no-print-directory bench-build && \
+	$(MAKE) --no-print-directory deps bench-deps || echo "make bench: an install step failed; see above"; \
+	$(MAKE) --no-print-directory -k bench-build || echo "make bench: a build step failed; its contender is shown as failed"; \
+	$(MAKE) --no-print-directory bench-config && \
 	$(NETNS) $(MAKE) --no-print-directory bench-measure && \
 	echo "make bench: done in $$(( $$(date +%s) - start )) s (installs and builds included)"
 
@@ -34,13 +38,25 @@ bench-deps:
 		|| { echo "bench-deps: @smithy/credential-provider-imds missing after npm ci"; exit 1; }
 	cd $(BENCH_DIR)/rust && CARGO_TARGET_DIR=$(BENCH_RUST_TARGET) $(CARGO) fetch --locked
 
-# Everything measured, in release. The bench crate's cold build takes a few minutes (once).
-bench-build: build-c-release install-python build-node
+# Everything measured, in release.
+bench-build: bench-testkit bench-rust-peers bench-runner-c install-python build-node
+
+bench-testkit:
 	$(CARGO) build --locked --offline --quiet --release -p imds-testkit --bins
+
+# imds's BlockingClient and aws-config behind the runner protocol; the cold build takes a few
+# minutes (once).
+bench-rust-peers:
 	cd $(BENCH_DIR)/rust && CARGO_TARGET_DIR=$(BENCH_RUST_TARGET) $(CARGO) build --locked --offline --release
+
+bench-runner-c: build-c-release
 	@mkdir -p $(BENCH_OUT)
 	$(C_CC) -std=c11 -O2 -Wall -Wextra -Wno-unused-function $(C_INCLUDES) -o $(BENCH_OUT)/runner_c \
 		$(BENCH_DIR)/runners/runner_c.c $(C_SRC)/driver.c -L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
+
+# Where everything measured is (a missing one is reported by the harness as failed).
+bench-config:
+	@mkdir -p $(BENCH_OUT)
 	@printf '%s\n' '{' \
 		'"mock": "$(BENCH_CARGO_TARGET)/release/imds-mock",' \
 		'"imds_rust": "$(BENCH_CARGO_TARGET)/release/imds",' \
@@ -50,8 +66,8 @@ bench-build: build-c-release install-python build-node
 		'"aws_config_credentials": "$(BENCH_RUST_TARGET)/release/aws-config-credentials",' \
 		'"bench_lock": "$(BENCH_DIR)/rust/Cargo.lock",' \
 		'"python": "$(BENCH_PYTHON)",' \
-		'"python_site_imds": "'"$$($(BENCH_PYTHON) -c 'import imds, os; print(os.path.dirname(imds.__file__))')"'",' \
-		'"wheel": "'"$$(ls $(PY_WHEELS)/imds-*.whl | head -n 1)"'",' \
+		'"python_site_imds": "'"$$($(BENCH_PYTHON) -c 'import imds, os; print(os.path.dirname(imds.__file__))' 2>/dev/null)"'",' \
+		'"wheel": "'"$$(ls $(PY_WHEELS)/imds-*.whl 2>/dev/null | head -n 1)"'",' \
 		'"node": "$(NODE)",' \
 		'"node_package": "$(NODE_DIR)",' \
 		'"node_addon": "$(NODE_DIR)/imds.linux-x64-gnu.node",' \
@@ -62,6 +78,7 @@ bench-build: build-c-release install-python build-node
 bench-measure:
 	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py --config $(BENCH_OUT)/config.json \
 		--out $(BENCH_DIR)/RESULTS.md --json-out $(BENCH_OUT)/results.json
+	python3 $(BENCH_DIR)/readme_section.py
 
 # The harness's own check (offline, a few seconds): counting requests and connections from the
 # mock's log, the p99, and a logged run of the Rust imds command.

@@ -81,7 +81,8 @@ fn error_line(problem: &str) -> String {
 /// The endpoint argument (`http://127.0.0.1:PORT`); refuses anything that is not loopback.
 pub fn endpoint_argument() -> String {
     let endpoint = std::env::args().nth(1).unwrap_or_default();
-    let loopback = endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://[::1]:");
+    let loopback =
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://[::1]:");
     if !loopback {
         eprintln!("usage: RUNNER http://127.0.0.1:PORT (loopback only)");
         std::process::exit(2);

@@ -12,7 +12,9 @@ use aws_smithy_types::date_time::Format;
 async fn main() -> std::process::ExitCode {
     let endpoint = std::env::var("AWS_EC2_METADATA_SERVICE_ENDPOINT").unwrap_or_default();
     if !endpoint.starts_with("http://127.0.0.1:") && !endpoint.starts_with("http://[::1]:") {
-        eprintln!("aws-config-credentials: AWS_EC2_METADATA_SERVICE_ENDPOINT must be a loopback URL");
+        eprintln!(
+            "aws-config-credentials: AWS_EC2_METADATA_SERVICE_ENDPOINT must be a loopback URL"
+        );
         return std::process::ExitCode::from(2);
     }
     let client = match imds::Client::builder().endpoint(&endpoint) {
@@ -22,7 +24,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let provider = ImdsCredentialsProvider::builder().imds_client(client).build();
+    let provider = ImdsCredentialsProvider::builder()
+        .imds_client(client)
+        .build();
     match provider.provide_credentials().await {
         Ok(c) => {
             let expiration = c

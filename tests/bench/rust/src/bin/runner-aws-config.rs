@@ -21,7 +21,9 @@ fn provider(endpoint: &str) -> Result<ImdsCredentialsProvider, String> {
         .endpoint(endpoint)
         .map_err(|e| e.to_string())?
         .build();
-    Ok(ImdsCredentialsProvider::builder().imds_client(client).build())
+    Ok(ImdsCredentialsProvider::builder()
+        .imds_client(client)
+        .build())
 }
 
 impl AwsConfig {

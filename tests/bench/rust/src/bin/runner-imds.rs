@@ -24,7 +24,10 @@ impl protocol::Contender for Imds {
     }
 
     fn warm(&mut self) -> Result<String, String> {
-        let credentials = self.long_lived.fetch_credentials().map_err(|e| e.to_string())?;
+        let credentials = self
+            .long_lived
+            .fetch_credentials()
+            .map_err(|e| e.to_string())?;
         Ok(credentials.access_key_id().to_string())
     }
 }
