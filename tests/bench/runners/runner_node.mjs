@@ -1,4 +1,5 @@
 // Runner for the Node contenders behind the bench runner protocol (see tests/bench/bench.py).
+// Besides `cold N`, `prime`, `warm N`: `connect N` times a bare TCP connect and close.
 //
 //   node runner_node.mjs imds|smithy http://127.0.0.1:PORT
 //
@@ -14,6 +15,7 @@
 // long-lived provider called again (it keeps no token or role between calls).
 
 import { createRequire } from 'node:module'
+import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 
@@ -41,6 +43,20 @@ if (name === 'imds') {
   warm = fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })
 }
 
+// `connect N` (context for the notes, not a contender): a TCP connect to the mock and its close,
+// as the Node event loop sees them, N times.
+function connectOnce() {
+  const { hostname, port } = new URL(endpoint)
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port), noDelay: true })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve({ accessKeyId: expected })
+    })
+    socket.once('error', reject)
+  })
+}
+
 async function run(fetch, count) {
   const samples = []
   for (let i = 0; i < count; i++) {
@@ -66,6 +82,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   let reply
   if (command === 'cold') reply = await run(cold, count)
   else if (command === 'warm' || command === 'prime') reply = await run(warm, count)
+  else if (command === 'connect') reply = await run(connectOnce, count)
   else reply = { error: `unknown command ${command}` }
   process.stdout.write(`${JSON.stringify(reply)}\n`)
 }

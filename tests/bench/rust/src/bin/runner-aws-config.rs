@@ -49,6 +49,7 @@ impl protocol::Contender for AwsConfig {
 
 fn main() {
     let endpoint = protocol::endpoint_argument();
+    // One current-thread runtime for every fetch, cold or warm, as a small tool would have.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -56,21 +57,13 @@ fn main() {
             eprintln!("runner-aws-config: {e}");
             std::process::exit(2);
         });
-    // Building the client spawns nothing, but the provider reads the environment and the HTTP
-    // client wants a runtime to exist.
-    let long_lived = {
-        let _guard = runtime.enter();
-        provider(&endpoint)
-    }
-    .unwrap_or_else(|e| {
+    let long_lived = provider(&endpoint).unwrap_or_else(|e| {
         eprintln!("runner-aws-config: {e}");
         std::process::exit(2);
     });
-    let mut contender = AwsConfig {
+    protocol::serve(&mut AwsConfig {
         endpoint,
         runtime,
         long_lived,
-    };
-    let _guard = contender.runtime.handle().clone();
-    protocol::serve(&mut contender);
+    });
 }
