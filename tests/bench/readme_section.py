@@ -45,7 +45,7 @@ Targets of the C, Python and Node issues missed in that run (the why is in RESUL
 To reproduce: `make bench`. It installs the peers into ignored local folders (botocore into `.venv`,
 `@smithy/credential-provider-imds` from `bindings-node`'s lock file, `aws-config` from crates.io in the
 bench-only crate `tests/bench/rust`, which has its own `[workspace]` and builds into
-`tests/bench/.peers/`: about 4 minutes the first time on 2 cores), builds everything measured in
+`tests/bench/.peers/`: 4–5 minutes the first time on 2 cores), builds everything measured in
 release, then measures inside `scripts/loopback-only` (about 30 s) and rewrites
 `tests/bench/RESULTS.md` with the machine, the date and every contender's version;
 `python3 tests/bench/readme_section.py` then refreshes this section. `BENCH_ROUNDS`, `BENCH_BLOCK`,
