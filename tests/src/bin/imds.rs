@@ -33,7 +33,11 @@ fn fail(error: &Error) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // A non-Unicode argument becomes U+FFFD, which the contract then refuses like any bad argument.
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
     let invocation = match cli::parse_args(args.iter().map(String::as_str)) {
         Ok(invocation) => invocation,
         Err(usage) => {
