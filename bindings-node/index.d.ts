@@ -38,6 +38,12 @@ export declare class Client {
   poll(now: number): Action
   /** The connection asked for by `connect` is open. */
   handleConnected(now: number): void
+  /**
+   * Instead of connecting for `connect`, the host took an open keep-alive connection it kept
+   * to the same host, port and scheme (a pool shared by clients): as `handleConnected`, but a
+   * request that fails on it before any byte comes back is re-sent once on a new connection.
+   */
+  handleConnectedReused(now: number): void
   /** Bytes arrived on the connection. */
   handleData(now: number, data: Buffer): void
   /** The peer closed the connection. */

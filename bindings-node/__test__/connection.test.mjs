@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { startMock, startForwarder, cleanEnv, fullExchange } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
-const { fromInstanceMetadata, Client, loadSettings, drive } = require('../lib/index.js')
+const { fromInstanceMetadata, get, Client, loadSettings, drive } = require('../lib/index.js')
 
 const CREDENTIALS = 'GET /latest/meta-data/iam/security-credentials/demo-role'
 // The mock's credentials expire at 2030-01-01T00:00:00Z; one minute before is inside the refresh
@@ -176,7 +176,7 @@ test('client.reset() closes the kept connection now', { timeout: 4000 }, async (
   ])
 })
 
-test('at most MAX_IDLE connections stay idle: a provider per fetch does not pile up sockets', { timeout: 4000 }, async (t) => {
+test('at most MAX_IDLE connections stay idle: concurrent providers do not pile up sockets', { timeout: 4000 }, async (t) => {
   const { MAX_IDLE } = require('../lib/driver.js')
   const mock = await startMock({})
   const forwarder = await startForwarder(mock.port)
@@ -184,21 +184,104 @@ test('at most MAX_IDLE connections stay idle: a provider per fetch does not pile
     await forwarder.close()
     await mock.stop()
   })
-  const providers = []
-  for (let i = 0; i < MAX_IDLE; i++) {
-    providers.push(fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() }))
-    await providers[i]()
-  }
-  assert.equal(forwarder.sockets.length, MAX_IDLE)
-  const [oldest] = forwarder.sockets
-  const closed = once(oldest, 'end')
-  providers.push(fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() }))
-  await providers[MAX_IDLE]()
+  // Started together, none finds an idle connection to take: each connects.
+  const providers = Array.from({ length: MAX_IDLE + 1 }, () => fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() }))
+  await Promise.all(providers.map((provider) => provider()))
+  assert.equal(forwarder.accepted(), MAX_IDLE + 1)
   // One more idle connection than allowed: the longest idle one is closed (without this, it
   // would stay open for the idle period, past this test's timeout).
-  await closed
+  while (forwarder.sockets.length > MAX_IDLE) await once(forwarder.events, 'close')
   for (const provider of providers) provider.close()
-  assert.equal(forwarder.accepted(), MAX_IDLE + 1)
+})
+
+test('fresh providers in sequence share one connection, as with Node\'s keep-alive agent', async (t) => {
+  const mock = await startMock({ metadata: { 'instance-id': 'i-0shared' } })
+  t.after(() => mock.stop())
+  const { lines, logger } = requestLog()
+  const first = refreshingProvider(mock.endpoint, logger)
+  const second = fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() })
+  assert.equal((await first()).accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.equal((await second()).accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.equal(await get('instance-id', { endpoint: mock.endpoint, env: cleanEnv() }), 'i-0shared')
+  // Each took the idle connection the one before kept; the first takes it back for its refresh,
+  // with its cached token and role.
+  assert.equal((await first()).accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  first.close()
+  assert.deepEqual(byConnection(mock), [
+    ...fullExchange().map((request) => `1 ${request}`),
+    ...fullExchange().map((request) => `1 ${request}`),
+    '1 PUT /latest/api/token',
+    '1 GET /latest/meta-data/instance-id',
+    `1 ${CREDENTIALS}`,
+  ])
+  assert.deepEqual(lines.slice(3), ['GET /latest/meta-data/iam/security-credentials/demo-role (token)'])
+})
+
+test('a connection is shared only with clients of the same endpoint', async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const direct = fromInstanceMetadata({ endpoint: mock.endpoint, env: cleanEnv() })
+  await direct()
+  const forwarded = fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() })
+  await forwarded()
+  direct.close()
+  forwarded.close()
+  assert.equal(forwarder.accepted(), 1)
+  assert.deepEqual(
+    mock.requests().map((r) => r.connection),
+    [1, 1, 1, 2, 2, 2],
+  )
+})
+
+test('when the server closed the pooled connection while idle, the next fresh provider connects anew', async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  await fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() })()
+  const [idle] = forwarder.sockets
+  idle.end()
+  await once(idle, 'close')
+
+  const { lines, logger } = requestLog()
+  const fresh = fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv(), logger })
+  assert.equal((await fresh()).accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  fresh.close()
+  assert.equal(forwarder.accepted(), 2)
+  assert.deepEqual(byConnection(mock), [...fullExchange().map((request) => `1 ${request}`), ...fullExchange().map((request) => `2 ${request}`)])
+  // Seen closed before it was taken: nothing was sent on it.
+  assert.equal(lines.length, 3)
+})
+
+test('a pooled connection the server closed unnoticed fails before any byte: the request is re-sent on a new one', async (t) => {
+  const mock = await startMock({})
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  await fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv() })()
+  const { lines, logger } = requestLog()
+  const fresh = fromInstanceMetadata({ endpoint: forwarder.endpoint, env: cleanEnv(), logger })
+  // The server side closes the idle connection, and the fresh provider starts at once, before
+  // the event loop could see the close: it takes the connection and sends on it.
+  forwarder.sockets[0].destroy()
+  const credentials = await fresh()
+  fresh.close()
+  assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  assert.equal(forwarder.accepted(), 2)
+  // The token request twice: on the pooled connection, then on the new one.
+  assert.equal(lines.length, 4)
+  assert.match(lines[0], /^PUT \/latest\/api\/token/)
+  assert.equal(lines[1], lines[0])
+  // The first token request never reached the server; the exchange ran on the new connection.
+  assert.deepEqual(byConnection(mock), [...fullExchange().map((request) => `1 ${request}`), ...fullExchange().map((request) => `2 ${request}`)])
 })
 
 test('provider.close() during a fetch lets it finish, then closes the connection', { timeout: 4000 }, async (t) => {

@@ -86,3 +86,26 @@ test('the process exits by itself after two fetches on a kept connection, withou
     [1, 1, 1, 1],
   )
 })
+
+// Two fresh providers in sequence, the second on the connection the first kept (taken from the
+// idle pool): the process still exits at once.
+const TWO_PROVIDERS = `
+const { fromInstanceMetadata } = require(${JSON.stringify(path.join(packageDir, 'lib', 'index.js'))})
+fromInstanceMetadata({ endpoint: process.env.ENDPOINT })()
+  .then(() => fromInstanceMetadata({ endpoint: process.env.ENDPOINT })())
+  .then(
+    (c) => console.log('ok ' + c.accessKeyId),
+    (e) => console.log('error ' + e.code),
+  )
+`
+
+test('the process exits by itself after two fresh providers share a pooled connection', async (t) => {
+  const mock = await startMock({})
+  t.after(() => mock.stop())
+  const result = await runScript(TWO_PROVIDERS, { ENDPOINT: mock.endpoint })
+  assert.deepEqual(result, { status: 0, signal: null, stdout: 'ok ASIAMOCKEXAMPLE00001\n' })
+  assert.deepEqual(
+    mock.requests().map((r) => r.connection),
+    [1, 1, 1, 1, 1, 1],
+  )
+})

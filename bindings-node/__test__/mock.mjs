@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import net from 'node:net'
+import { EventEmitter } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -105,10 +106,12 @@ export async function startMock(script = {}, { bind = '127.0.0.1' } = {}) {
 
 /**
  * A loopback TCP forwarder to `port` (the mock) whose client-side sockets the test can see and
- * close: `{endpoint, sockets, accepted(), close()}`. `sockets` holds the open ones, oldest first.
+ * close: `{endpoint, sockets, accepted(), events, close()}`. `sockets` holds the open ones,
+ * oldest first; `events` emits `close` whenever one of them closes.
  */
 export async function startForwarder(port) {
   const sockets = []
+  const events = new EventEmitter()
   let accepted = 0
   const server = net.createServer((client) => {
     accepted += 1
@@ -120,6 +123,7 @@ export async function startForwarder(port) {
     client.on('close', () => {
       upstream.destroy()
       sockets.splice(sockets.indexOf(client), 1)
+      events.emit('close')
     })
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -127,6 +131,7 @@ export async function startForwarder(port) {
     endpoint: `http://127.0.0.1:${server.address().port}`,
     sockets,
     accepted: () => accepted,
+    events,
     close() {
       for (const socket of sockets) socket.destroy()
       return new Promise((resolve) => server.close(resolve))

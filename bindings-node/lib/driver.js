@@ -4,11 +4,14 @@
 // send, how to read a response, when to retry, fall back or close is all the core's.
 //
 // Times are `performance.now()` milliseconds (monotonic). One operation per call. When the core
-// ends an operation with `done` and has not asked to close, the connection is kept for the
-// client's next operation, as Node's keep-alive agent keeps its sockets: while idle it is unref'd
-// (it never keeps the process alive), and it is closed after IDLE_MS, by `closeConnection`, when
-// more than MAX_IDLE are idle, or when the server closes it (the core is told, so the next
-// operation connects anew).
+// ends an operation with `done` and has not asked to close, the connection is kept, as Node's
+// keep-alive agent keeps its sockets: the client's next operation uses it, and while it is idle any
+// client asked to connect to the same host, port and scheme takes it instead of connecting (so a
+// new provider per fetch does not connect per fetch; the client it came from is told, and connects
+// anew next time). While idle it is unref'd (it never keeps the process alive), and it is closed
+// after IDLE_MS, by `closeConnection`, when more than MAX_IDLE are idle, or when the server closes
+// it (the core is told, so the next operation connects anew). A pooled connection the server closed
+// unnoticed fails before any byte comes back, and the core re-sends once on a new connection.
 
 const net = require('node:net')
 const { performance } = require('node:perf_hooks')
@@ -29,6 +32,20 @@ const connections = new WeakMap()
 
 /** The idle connections, longest idle first. */
 const idleConnections = new Set()
+
+/** What a connection is to: connections are shared only between equal keys. */
+function endpointKey(host, port, tls) {
+  return `${tls ? 'https' : 'http'} ${host} ${port}`
+}
+
+/** The most recently idle connection to `key` still open (as Node's agent, last in, first out), or `null`. */
+function takeIdle(key) {
+  let found = null
+  for (const connection of idleConnections) {
+    if (connection.key === key && connection.reusable()) found = connection
+  }
+  return found
+}
 
 /** The core's I/O error classes for a Node socket error. */
 function ioErrorKind(error, connecting) {
@@ -51,9 +68,10 @@ function ignore() {}
  * operations (`keep`), any event means it can no longer be used, and so does the idle timer.
  */
 class Connection {
-  constructor(client, socket) {
+  constructor(client, socket, key) {
     this.client = client
     this.socket = socket
+    this.key = key
     this.operation = null
     this.idleTimer = null
     this.closeWhenDone = false
@@ -95,6 +113,24 @@ class Connection {
     this.idleTimer.unref()
     idleConnections.add(this)
     if (idleConnections.size > MAX_IDLE) idleConnections.values().next().value.closeIdle()
+  }
+
+  /**
+   * Moves this idle connection to `client`. The client it was kept for is told it is gone, so
+   * that its next operation connects (and takes an idle connection in turn).
+   */
+  adopt(client) {
+    const previous = this.client
+    if (previous !== client && connections.get(previous) === this) {
+      connections.delete(previous)
+      try {
+        previous.handleClosed()
+      } catch {
+        // As in closeIdle.
+      }
+    }
+    this.client = client
+    connections.set(client, this)
   }
 
   stopIdling() {
@@ -299,9 +335,19 @@ function drive(client, onStep) {
         socket.once('connect', onConnect)
       }
       socket.setNoDelay(true)
-      connection = new Connection(client, socket)
+      connection = new Connection(client, socket, endpointKey(action.host, action.port, action.tls))
       connection.use(operation)
       arm(action.deadline, onTimeout)
+    }
+
+    // An idle connection to the endpoint of `action`, taken for this client: it is connected now.
+    function takeConnection(action) {
+      const idle = takeIdle(endpointKey(action.host, action.port, action.tls))
+      if (idle === null) return false
+      idle.adopt(client)
+      connection = idle
+      connection.use(operation)
+      return true
     }
 
     function step() {
@@ -317,6 +363,10 @@ function drive(client, onStep) {
         switch (action.kind) {
           case 'connect':
             closeSocket()
+            if (takeConnection(action)) {
+              feed(() => client.handleConnectedReused(now()))
+              return
+            }
             openSocket(action)
             return
           case 'send':

@@ -97,8 +97,9 @@ export interface Credentials {
 export interface CredentialProvider {
   (): Promise<Credentials>
   /**
-   * Closes the connection kept between fetches (it never holds the process open, and closes
-   * itself after a few idle seconds); the cached credentials stay. The next fetch connects anew.
+   * Closes the connection this provider kept between fetches, if no other client took it (it
+   * never holds the process open, and closes itself after a few idle seconds); the cached
+   * credentials stay. The next fetch connects anew or takes an idle connection.
    */
   close(): void
 }
@@ -118,8 +119,10 @@ export declare function loadSettings(options?: Options): Settings
 /**
  * Runs the operation started on `client` over `node:net` until the core says `done`; rejects
  * with the core's error. `onStep` is called whenever the loop yields (to drain diagnostics).
- * Unless the core asked to close it, the connection is kept for `client`'s next operation: unref'd
- * while idle (it never keeps the process alive) and closed after 5 idle seconds.
+ * Unless the core asked to close it, the connection is kept for `client`'s next operation, and
+ * while idle any client asked to connect to the same endpoint takes it instead of connecting (as
+ * Node's keep-alive agent shares its sockets): unref'd while idle (it never keeps the process
+ * alive), at most 16 idle in the process, and closed after 5 idle seconds.
  */
 export declare function drive(client: Client, onStep?: () => void): Promise<void>
 

@@ -45,7 +45,8 @@ function identity(credentials) {
  * option that is not a setting throws at once (`code` `invalid_argument`).
  *
  * The connection to IMDS is kept between fetches (never holding the process open) and closed
- * after a few idle seconds; `provider.close()` closes it now (the cache is kept).
+ * after a few idle seconds; while idle, a new provider or `get` for the same endpoint takes it
+ * instead of connecting. `provider.close()` closes it now (the cache is kept).
  */
 function fromInstanceMetadata(options = {}) {
   // A misspelt option is a programming error: say so now, not at the first fetch.
@@ -89,7 +90,8 @@ function fromInstanceMetadata(options = {}) {
 
 /**
  * Reads one metadata path (`placement/region`, `instance-id`, or an absolute `/latest/...`) and
- * resolves with its body as text. Takes the same options as `fromInstanceMetadata`.
+ * resolves with its body as text. Takes the same options as `fromInstanceMetadata`. Its
+ * connection stays idle for the next client to the same endpoint (closed after a few seconds).
  */
 async function get(path, options = {}) {
   const settings = loadSettings(options)
@@ -101,12 +103,8 @@ async function get(path, options = {}) {
     if (drain) drain()
     throw error
   }
-  try {
-    await drive(client, drain)
-  } finally {
-    // A client for one read: nothing would use the connection again.
-    closeConnection(client)
-  }
+  // The connection stays idle for the next client to the same endpoint (never holding the process).
+  await drive(client, drain)
   return client.body().toString('utf8')
 }
 

@@ -192,6 +192,16 @@ impl Client {
         self.inner.handle_connected(instant(now)).map_err(to_js)
     }
 
+    /// Instead of connecting for `connect`, the host took an open keep-alive connection it kept
+    /// to the same host, port and scheme (a pool shared by clients): as `handleConnected`, but a
+    /// request that fails on it before any byte comes back is re-sent once on a new connection.
+    #[napi(catch_unwind)]
+    pub fn handle_connected_reused(&mut self, now: f64) -> Result<()> {
+        self.inner
+            .handle_connected_reused(instant(now))
+            .map_err(to_js)
+    }
+
     /// Bytes arrived on the connection.
     #[napi(catch_unwind)]
     pub fn handle_data(&mut self, now: f64, data: BufferSlice) -> Result<()> {

@@ -398,6 +398,21 @@ impl Client {
         Ok(())
     }
 
+    /// Instead of opening a new connection for [`Action::Connect`], the host handed over an open
+    /// keep-alive connection to the same host, port and scheme that it kept from an earlier
+    /// exchange (a connection pool shared by clients, as HTTP agents keep). Like
+    /// [`Client::handle_connected`], except that the connection counts as reused: the server may
+    /// have closed it while idle, so a request that fails on it before any byte comes back is
+    /// re-sent once on a new connection.
+    pub fn handle_connected_reused(&mut self, now: Instant) -> Result<(), Error> {
+        self.handle_connected(now)?;
+        self.connection = Connection::Open {
+            reused: true,
+            must_close: false,
+        };
+        Ok(())
+    }
+
     /// Bytes arrived on the connection. Only valid while [`Action::Receive`] is pending; what the
     /// bytes mean (a complete response, an error) shows in the next [`Client::poll`].
     pub fn handle_data(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
