@@ -5,9 +5,10 @@
 //
 // imds: cold is a new `fromInstanceMetadata({ endpoint })` provider per fetch; warm is one
 // long-lived provider whose refresh window (3600 s) covers the mock's credentials (they expire
-// 30 min after the bench starts), so every call refreshes with the cached token and role. By
-// design imds opens a connection per operation in Node (nothing stays open once the promise
-// settles).
+// 30 min after the bench starts), so every call refreshes with the cached token and role. imds
+// keeps a connection idle between operations (unref'd, closed after 5 s): the client's next
+// operation uses it, and a fresh client for the same endpoint takes an idle one instead of
+// connecting, as @smithy's requests share Node's global keep-alive agent.
 //
 // smithy: @smithy/credential-provider-imds `fromInstanceMetadata()`, the provider AWS SDK v3
 // uses. It reads its endpoint only from AWS_EC2_METADATA_SERVICE_ENDPOINT / the config file (it
