@@ -20,15 +20,13 @@ C_DEBUG_LIB := $(C_TARGET)/debug
 # `-Z build-std` and no std features, which leaves out the backtrace symbolizer (gimli, addr2line,
 # ~175 KB) that std's default panic hook otherwise links: 270 KiB instead of 454 KiB stripped.
 C_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-C_BUILD_STD := $(shell rustup component list --toolchain nightly --installed 2>/dev/null | grep -qx rust-src && echo yes)
-ifeq ($(C_BUILD_STD),yes)
-C_RELEASE_LIB := $(C_TARGET)/$(C_HOST)/release-small
-C_RELEASE_BUILD := $(CARGO) +nightly build --quiet -p imds-ffi --profile release-small --target $(C_HOST) \
-	-Z build-std=std,panic_unwind -Z build-std-features=
-else
-C_RELEASE_LIB := $(C_TARGET)/release-small
-C_RELEASE_BUILD := $(CARGO) build --locked --quiet -p imds-ffi --profile release-small
-endif
+C_COMMA := ,
+# Recursive (`=`) so that they are read when a recipe runs, after `deps-c-release` installed rust-src.
+C_BUILD_STD = $(shell rustup component list --toolchain nightly --installed 2>/dev/null | grep -qx rust-src && echo yes)
+C_RELEASE_LIB = $(if $(C_BUILD_STD),$(C_TARGET)/$(C_HOST)/release-small,$(C_TARGET)/release-small)
+C_RELEASE_BUILD = $(if $(C_BUILD_STD),$(CARGO) +nightly build --quiet -p imds-ffi --profile release-small \
+	--target $(C_HOST) -Z build-std=std$(C_COMMA)panic_unwind -Z build-std-features=,$(CARGO) build --locked \
+	--quiet -p imds-ffi --profile release-small)
 C_MOCK := $(C_TARGET)/debug/imds-mock
 C_SRC := $(ROOT)/ffi-c/c
 C_CC ?= gcc
@@ -42,7 +40,7 @@ C_LIBS := -l:libimds.a -lpthread -ldl -lm
 C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible
 C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
-.PHONY: deps-c lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
+.PHONY: deps-c deps-c-release lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
 	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
 	check-extra-c
 
@@ -55,7 +53,14 @@ deps-c:
 lib-c:
 	$(CARGO) build --locked --offline --quiet -p imds-ffi
 
-lib-c-release:
+# Needs the network once: nightly's rust-src for the small library (skipped where there is no nightly).
+deps-c-release:
+	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
+		rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || \
+		echo "deps-c-release: could not add rust-src to nightly; building libimds with stable std"; \
+	fi
+
+lib-c-release: deps-c-release
 	$(C_RELEASE_BUILD)
 
 # The C `imds` command the conformance suite and the demo run.
