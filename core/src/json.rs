@@ -1152,9 +1152,10 @@ mod tests {
     fn sep_vectors() -> (Vec<(String, Option<String>)>, Vec<String>) {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/vectors/imds-credentials-sep-v2.1.1-test-spec.json"
+            "/../tests/vectors/imds-credentials-sep-v2.1.1-test-spec.json"
         );
-        let text = std::fs::read_to_string(path).unwrap();
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
         let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut credentials = Vec::new();
         let mut roles = Vec::new();

@@ -1,5 +1,5 @@
 //! The 14 cases of the IMDS credentials provider SEP v2.1.1 test spec
-//! (`shared/vectors/imds-credentials-sep-v2.1.1-test-spec.json`), run through the core client with
+//! (`tests/vectors/imds-credentials-sep-v2.1.1-test-spec.json`), run through the core client with
 //! the extended API enabled, against a scripted in-memory IMDS.
 //!
 //! Reading the vectors: each outcome is one credentials operation; `expectations` are the GETs in
@@ -30,7 +30,7 @@ use serde_json::Value;
 const WALL: UnixTime = UnixTime::from_secs(1_740_787_200);
 
 fn load_cases() -> Vec<Value> {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"))
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors"))
         .join("imds-credentials-sep-v2.1.1-test-spec.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));

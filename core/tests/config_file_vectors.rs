@@ -109,7 +109,7 @@ fn expected_sections(value: Option<&Value>) -> Sections {
 fn every_config_file_case_of_the_cross_sdk_suite_passes() {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/profile-parser-tests.json"
+        "/../tests/vectors/profile-parser-tests.json"
     ));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));

@@ -21,7 +21,7 @@ use imds_core::{Error, ErrorKind};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors"))
 }
 
 fn read_vectors(name: &str) -> Value {

@@ -23,7 +23,7 @@ use imds_core::settings::{Resolver, Setting, Source, TOKEN_PATH};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors"))
 }
 
 fn load_cases() -> Vec<Value> {
