@@ -151,6 +151,14 @@ export type Action =
   until: number }
   | { kind: 'done' }
 
+/**
+ * How an AWS SDK credential chain treats an error `code` (`err.code`), as the core names it:
+ * `next_provider` (go on quietly), `next_provider_with_warning` (go on after one warning per
+ * provider) or `stop` (a configuration error); `null` for a code the core does not define. See
+ * `imds_core::chain`.
+ */
+export declare function chainOutcome(code: string): 'next_provider' | 'next_provider_with_warning' | 'stop' | null
+
 /** Credentials as the core returned them. `secretAccessKey` and `sessionToken` are secrets. */
 export interface Credentials {
   /** The access key id (`ASIA…`). */
@@ -196,10 +204,13 @@ export declare const EXIT_USAGE: number
  */
 export declare function exitCodeFor(code: string): number | null
 
+/** The `--help` text of the `imds` command (every implementation prints it unchanged). */
+export declare function helpText(): string
+
 /** A parsed `imds` command line. */
 export interface Invocation {
   /** What to do; `usageError` when the arguments do not follow the usage. */
-  command: 'credentials' | 'settings' | 'get' | 'help' | 'usageError'
+  command: 'credentials' | 'settings' | 'get' | 'help' | 'version' | 'usageError'
   /** The metadata path of `get`. */
   path?: string
   /** Whether `--trace` was given. */
@@ -253,3 +264,6 @@ export declare const USAGE: string
 
 /** The version of the core (`imds_core::VERSION`). */
 export declare function version(): string
+
+/** The `--version` line of the `imds` command: `imds <version>` and a newline. */
+export declare function versionLine(): string

@@ -12,6 +12,8 @@ PY_WHEELS := $(ROOT)/build/wheels
 PY_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 
 CONFORMANCE_IMPLS += python=$(PY) -m imds
+# The `imds` console script the wheel installs ([project.scripts]): the same function as `-m imds`.
+CONFORMANCE_IMPLS += python_script=$(VENV)/bin/imds
 DEMO_IMPLS += python=$(PY) -m imds
 CONFORMANCE_DEPS += install-python
 DEMO_DEPS += install-python

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { startMock, packageDir, fullExchange } from './mock.mjs'
+
+const require = createRequire(import.meta.url)
 
 const COMMAND = path.join(packageDir, 'bin', 'imds.js')
 
@@ -93,5 +96,13 @@ test('exit statuses: 1 fetch failed, 2 usage or invalid settings, 3 disabled', a
   assert.match(disabled.stderr, /^imds: IMDS is disabled by AWS_EC2_METADATA_DISABLED \(env\)/)
 
   const help = await run(['--help'])
-  assert.deepEqual(help, { status: 0, stdout: 'usage: imds [--trace] [credentials | settings | get PATH]\n', stderr: '' })
+  assert.equal(help.status, 0)
+  assert.equal(help.stderr, '')
+  assert.ok(help.stdout.startsWith('usage: imds [--trace] [credentials | settings | get PATH]\n\n'), help.stdout)
+  for (const line of ['  --version      print the version', '      env AWS_METADATA_SERVICE_NUM_ATTEMPTS', '  3  IMDS is disabled (AWS_EC2_METADATA_DISABLED=true)']) {
+    assert.ok(help.stdout.includes(`\n${line}\n`), line)
+  }
+
+  const version = await run(['--version'])
+  assert.deepEqual(version, { status: 0, stdout: `imds ${require('../lib/index.js').version()}\n`, stderr: '' })
 })
