@@ -8,6 +8,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -277,3 +278,21 @@ def dropping_proxy() -> Iterator[Callable[..., DroppingProxy]]:
     yield start
     for proxy in proxies:
         proxy.close()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 in its own process (one per test module: it takes a second to
+    start)."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    port = int(process.stdout.readline())
+    yield f"http://127.0.0.1:{port}"
+    process.stdin.close()
+    process.wait(timeout=30)
+    process.stdout.close()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import logging
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Dict, Optional
 
 import boto3
 import botocore.session
 import pytest
-from botocore.credentials import InstanceMetadataProvider
+from botocore.credentials import EnvProvider, InstanceMetadataProvider
+from botocore.exceptions import InvalidConfigError
 
 import imds
 import imds.botocore
@@ -72,6 +72,91 @@ def test_no_imds_means_the_chain_moves_on(no_other_credentials: None, monkeypatc
     assert session.get_credentials() is None
 
 
+# The next link of the chain after imds: botocore's own environment provider, reading a mapping.
+NEXT_ACCESS_KEY = "AKIANEXTPROVIDER0001"
+NEXT_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": NEXT_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "next-provider-secret"}
+
+CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/python-test-role"
+
+# name: (environment, mock script or None for none, whether it is an error answer worth a warning)
+FALL_THROUGH: Dict[str, Any] = {
+    "IMDS down (connection refused)": ({"endpoint": "closed"}, None, False),
+    "IMDS disabled": ({"AWS_EC2_METADATA_DISABLED": "true"}, script(), False),
+    "no role attached": ({}, script(role=None), False),
+    "IMDS refuses the credentials": (
+        {},
+        script(credentials={"Code": "AssumeRoleUnauthorizedAccess", "Message": "not authorized"}),
+        True,
+    ),
+    "IMDS answers 500 to every attempt": (
+        {"AWS_METADATA_SERVICE_NUM_ATTEMPTS": "2"},
+        script(responses=[{"path": CREDENTIALS_PATH, "status": 500, "times": 0}]),
+        True,
+    ),
+}
+
+
+def point_at_imds(
+    environment: Dict[str, str],
+    spec: Optional[Dict[str, Any]],
+    start_mock: Callable[..., Mock],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Optional[Mock]:
+    """Sets the environment of a FALL_THROUGH case; returns its mock, if it has one."""
+    mock = start_mock(spec) if spec is not None else None
+    endpoint = mock.endpoint if mock is not None else f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+    for name, value in environment.items():
+        if name != "endpoint":
+            monkeypatch.setenv(name, value)
+    return mock
+
+
+@pytest.mark.parametrize("case", FALL_THROUGH, ids=list(FALL_THROUGH))
+def test_when_imds_has_no_credentials_the_next_provider_answers(
+    case: str,
+    start_mock: Callable[..., Mock],
+    no_other_credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    environment, spec, warns = FALL_THROUGH[case]
+    point_at_imds(environment, spec, start_mock, monkeypatch)
+    session = boto3.Session(region_name="us-east-1")
+    installed = imds.botocore.install(session)
+    resolver = session._session.get_component("credential_provider")
+    resolver.insert_after("iam-role", EnvProvider(environ=NEXT_ENVIRONMENT))
+
+    with caplog.at_level(logging.DEBUG, logger="imds"):
+        assert session.get_credentials().access_key == NEXT_ACCESS_KEY
+        assert installed.load() is None, "a second try gives nothing either"
+    failures = [r for r in caplog.records if r.name == "imds" and r.getMessage().startswith("no credentials from IMDS: ")]
+    assert len(failures) == 2
+    warnings = [r for r in failures if r.levelno == logging.WARNING]
+    assert len(warnings) == (1 if warns else 0), "an error answer is one warning; an absent IMDS none"
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("AWS_EC2_METADATA_DISABLED", "yes"), ("AWS_EC2_INSTANCE_PROFILE_NAME", "not a role")],
+)
+def test_an_invalid_setting_stops_the_chain_with_a_configuration_error(
+    name: str, value: str, mock: Mock, no_other_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+    monkeypatch.setenv(name, value)
+    session = boto3.Session(region_name="us-east-1")
+    imds.botocore.install(session)
+    resolver = session._session.get_component("credential_provider")
+    resolver.insert_after("iam-role", EnvProvider(environ=NEXT_ENVIRONMENT))
+
+    with pytest.raises(InvalidConfigError) as raised:
+        session.client("sts")
+    assert str(raised.value).startswith(f"imds: invalid {name} (env): `{value}`")
+    assert isinstance(raised.value.__cause__, imds.InvalidSettingError)
+    assert mock.requests() == [], "no request was made"
+
+
 def test_refresh_goes_through_the_provider(mock: Mock, no_other_credentials: None) -> None:
     wall = [EXPIRATION_UNIX - 3600]
     provider = imds.Provider(endpoint=mock.endpoint, wall_clock=lambda: wall[0])
@@ -83,23 +168,6 @@ def test_refresh_goes_through_the_provider(mock: Mock, no_other_credentials: Non
     assert metadata["access_key"] == ACCESS_KEY_ID
     assert metadata["expiry_time"] == "2030-01-01T00:00:00Z"
     assert len(mock.requests()) == 4, "the refresh fetched the credentials again"
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on 127.0.0.1 in its own process."""
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    port = int(process.stdout.readline())
-    yield f"http://127.0.0.1:{port}"
-    process.stdin.close()
-    process.wait(timeout=30)
-    process.stdout.close()
 
 
 def test_sts_get_caller_identity_with_imds_credentials(
