@@ -5,9 +5,8 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import net from 'node:net'
 import { createRequire } from 'node:module'
-import { startMock, cleanEnv, fullExchange } from './mock.mjs'
+import { startMock, cleanEnv, fullExchange, closedPort } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 const { fromInstanceMetadata } = require('../lib/index.js')
@@ -35,15 +34,6 @@ function recordingLogger() {
     info: (message) => lines.info.push(message),
     warn: (message) => lines.warn.push(message),
   }
-}
-
-/** A port on 127.0.0.1 where nothing listens (connections are refused). */
-async function closedPort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function withMock(t, script) {

@@ -3,10 +3,9 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createRequire } from 'node:module'
-import { startMock, packageDir, fullExchange } from './mock.mjs'
+import { startMock, packageDir, fullExchange, runNode } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -14,18 +13,7 @@ const COMMAND = path.join(packageDir, 'bin', 'imds.js')
 
 /** Runs `node bin/imds.js ...args` with only `env` (plus PATH) and collects what it printed. */
 function run(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COMMAND, ...args], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (status) => resolve({ status, stdout, stderr }))
-  })
+  return runNode([COMMAND, ...args], { env })
 }
 
 test('credentials prints the credential_process JSON and exits 0', async (t) => {

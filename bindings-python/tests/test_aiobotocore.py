@@ -25,26 +25,26 @@ from botocore.exceptions import InvalidConfigError
 import imds
 import imds.aio
 import imds.aiobotocore
-from conftest import ACCESS_KEY_ID, EXPIRATION_UNIX, SECRET_ACCESS_KEY, SESSION_TOKEN, Mock, closed_port, script
+from conftest import (
+    ACCESS_KEY_ID,
+    EXPIRATION_UNIX,
+    FALL_THROUGH,
+    INVALID_SETTINGS,
+    NEXT_ACCESS_KEY,
+    NEXT_ENVIRONMENT,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    Mock,
+    assert_configuration_error,
+    assert_failures_logged,
+    serve_access_key,
+    set_up_fall_through,
+)
 
 T = TypeVar("T")
 
-NEXT_ACCESS_KEY = "AKIANEXTPROVIDER0002"
-NEXT_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": NEXT_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "next-provider-secret"}
-CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/python-test-role"
-
-
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
-
-
-@pytest.fixture
-def no_other_credentials(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing but IMDS can give credentials: no variables, empty config and credentials files."""
-    for name in ("config", "credentials"):
-        (tmp_path / f"empty-{name}").write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty-credentials"))
 
 
 def with_next_provider(session: AioSession) -> None:
@@ -103,23 +103,6 @@ def test_refresh_goes_through_the_asyncio_provider(mock: Mock, no_other_credenti
     assert len(mock.requests()) == 4, "the refresh fetched the credentials again"
 
 
-FALL_THROUGH: Dict[str, Any] = {
-    "IMDS down (connection refused)": ({}, None, False),
-    "IMDS disabled": ({"AWS_EC2_METADATA_DISABLED": "true"}, script(), False),
-    "no role attached": ({}, script(role=None), False),
-    "IMDS refuses the credentials": (
-        {},
-        script(credentials={"Code": "AssumeRoleUnauthorizedAccess", "Message": "not authorized"}),
-        True,
-    ),
-    "IMDS answers 500 to every attempt": (
-        {"AWS_METADATA_SERVICE_NUM_ATTEMPTS": "2"},
-        script(responses=[{"path": CREDENTIALS_PATH, "status": 500, "times": 0}]),
-        True,
-    ),
-}
-
-
 @pytest.mark.parametrize("case", FALL_THROUGH, ids=list(FALL_THROUGH))
 def test_when_imds_has_no_credentials_the_next_provider_answers(
     case: str,
@@ -128,11 +111,7 @@ def test_when_imds_has_no_credentials_the_next_provider_answers(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    environment, spec, warns = FALL_THROUGH[case]
-    endpoint = start_mock(spec).endpoint if spec is not None else f"http://127.0.0.1:{closed_port()}"
-    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+    warns = set_up_fall_through(case, start_mock, monkeypatch)
     session = get_session()
     installed = imds.aiobotocore.install(session)
     with_next_provider(session)
@@ -144,15 +123,10 @@ def test_when_imds_has_no_credentials_the_next_provider_answers(
 
     with caplog.at_level(logging.DEBUG, logger="imds"):
         assert run(twice()).access_key == NEXT_ACCESS_KEY
-    failures = [r for r in caplog.records if r.name == "imds" and r.getMessage().startswith("no credentials from IMDS: ")]
-    assert len(failures) == 2
-    warnings = [r for r in failures if r.levelno == logging.WARNING]
-    assert len(warnings) == (1 if warns else 0), "an error answer is one warning; an absent IMDS none"
+    assert_failures_logged(caplog, tries=2, warns=warns)
 
 
-@pytest.mark.parametrize(
-    "name,value", [("AWS_EC2_METADATA_DISABLED", "yes"), ("AWS_EC2_INSTANCE_PROFILE_NAME", "not a role")]
-)
+@pytest.mark.parametrize("name,value", INVALID_SETTINGS)
 def test_an_invalid_setting_stops_the_chain_with_a_configuration_error(
     name: str, value: str, mock: Mock, no_other_credentials: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,9 +138,7 @@ def test_an_invalid_setting_stops_the_chain_with_a_configuration_error(
 
     with pytest.raises(InvalidConfigError) as raised:
         run(session.get_credentials())
-    assert str(raised.value).startswith(f"imds: invalid {name} (env): `{value}`")
-    assert isinstance(raised.value.__cause__, imds.InvalidSettingError)
-    assert mock.requests() == [], "no request was made"
+    assert_configuration_error(raised.value, name, value, mock)
 
 
 def test_sts_get_caller_identity_signed_with_imds_credentials(
@@ -183,17 +155,7 @@ def test_sts_get_caller_identity_signed_with_imds_credentials(
             user = (await iam.create_user(UserName="imds-aio-e2e"))["User"]
             key = (await iam.create_access_key(UserName="imds-aio-e2e"))["AccessKey"]
         # imds-mock serves that key as the instance role's credentials.
-        mock = start_mock(
-            script(
-                credentials={
-                    "AccessKeyId": key["AccessKeyId"],
-                    "SecretAccessKey": key["SecretAccessKey"],
-                    "Token": "aio-e2e-session-token",
-                    "Expiration": "2030-01-01T00:00:00Z",
-                }
-            )
-        )
-        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+        mock = serve_access_key(key, start_mock, monkeypatch)
 
         session = get_session()
         installed = imds.aiobotocore.install(session)

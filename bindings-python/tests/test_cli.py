@@ -134,27 +134,17 @@ def outcome(
     return code, out, err
 
 
-@pytest.mark.skipif(not RUST_CLI.exists(), reason="the Rust imds command is not built")
-@pytest.mark.parametrize("name,args,extra,spec", CASES, ids=[c[0] for c in CASES])
-def test_same_bytes_as_the_rust_command(
-    name: str,
-    args: List[str],
-    extra: Dict[str, str],
-    spec: Optional[dict],
-    start_mock: Callable[..., Mock],
-    env: Dict[str, str],
-) -> None:
-    env.update(extra)
-    python = outcome([sys.executable, "-m", "imds"], args, env, spec, start_mock)
-    assert python == outcome([str(RUST_CLI)], args, env, spec, start_mock)
-
-
 # The console script pip installs next to the interpreter ([project.scripts] in pyproject.toml).
 CONSOLE_SCRIPT = Path(sys.executable).with_name("imds")
 
+# What `python -m imds` is compared with, byte for byte.
+OTHER_COMMANDS = {"rust": RUST_CLI, "console script": CONSOLE_SCRIPT}
 
+
+@pytest.mark.parametrize("other", list(OTHER_COMMANDS))
 @pytest.mark.parametrize("name,args,extra,spec", CASES, ids=[c[0] for c in CASES])
-def test_the_imds_console_script_is_python_m_imds(
+def test_same_bytes_as(
+    other: str,
     name: str,
     args: List[str],
     extra: Dict[str, str],
@@ -162,7 +152,10 @@ def test_the_imds_console_script_is_python_m_imds(
     start_mock: Callable[..., Mock],
     env: Dict[str, str],
 ) -> None:
-    assert CONSOLE_SCRIPT.exists(), f"{CONSOLE_SCRIPT} missing: the wheel installs no `imds` script"
+    command = OTHER_COMMANDS[other]
+    if other == "rust" and not command.exists():
+        pytest.skip("the Rust imds command is not built")
+    assert command.exists(), f"{command} missing: the wheel installs no `imds` script"
     env.update(extra)
-    script = outcome([str(CONSOLE_SCRIPT)], args, env, spec, start_mock)
-    assert script == outcome([sys.executable, "-m", "imds"], args, env, spec, start_mock)
+    python = outcome([sys.executable, "-m", "imds"], args, env, spec, start_mock)
+    assert python == outcome([str(command)], args, env, spec, start_mock)

@@ -23,39 +23,23 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from aiobotocore.credentials import AioRefreshableCredentials
-from botocore.credentials import CredentialProvider  # type: ignore[import-untyped]
 
 from .aio import Provider
-from .botocore import CANONICAL_NAME, METHOD, _install_in, _metadata_for, _raise_or_log, _refresh_windows
+from .botocore import _install_in, _LazyImdsProvider, _metadata_for, _raise_or_log, _refresh_windows
 from .errors import ImdsError
 
 __all__ = ["ImdsCredentialProvider", "install"]
 
 
-class ImdsCredentialProvider(CredentialProvider):  # type: ignore[misc]
+class ImdsCredentialProvider(_LazyImdsProvider[Provider]):
     """An aiobotocore credential provider backed by an :class:`imds.aio.Provider`.
 
     It keeps botocore's names for the instance-metadata provider (``METHOD = "iam-role"``,
     ``CANONICAL_NAME = "Ec2InstanceMetadata"``).
     """
 
-    METHOD = METHOD
-    CANONICAL_NAME = CANONICAL_NAME
-
-    def __init__(self, provider: Optional[Provider] = None, **explicit: Any) -> None:
-        super().__init__()
-        self._provider = provider
-        self._explicit = explicit
-        self._warned = [False]
-
-    @property
-    def provider(self) -> Provider:
-        """The :class:`imds.aio.Provider` (created on first use, so installing costs nothing).
-
-        Raises an :class:`imds.ImdsError` for invalid settings."""
-        if self._provider is None:
-            self._provider = Provider(**self._explicit)
-        return self._provider
+    def _new_provider(self, **explicit: Any) -> Provider:
+        return Provider(**explicit)
 
     async def _metadata(self) -> Dict[str, Any]:
         return _metadata_for(await self.provider.credentials())

@@ -19,7 +19,7 @@ answered with an error, the ``imds`` logger says so once per provider at WARNING
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Generic, List, Optional, TypeVar
 
 from botocore.credentials import (  # type: ignore[import-untyped]
     CredentialProvider,
@@ -96,7 +96,36 @@ def _install_in(session: Any, provider: CredentialProvider) -> None:
         resolver.providers.append(provider)
 
 
-class ImdsCredentialProvider(CredentialProvider):  # type: ignore[misc]
+P = TypeVar("P")
+
+
+class _LazyImdsProvider(CredentialProvider, Generic[P]):  # type: ignore[misc]
+    """What the botocore and aiobotocore providers share: botocore's names for the
+    instance-metadata provider, an imds provider made on first use, and the warned-once state."""
+
+    METHOD = METHOD
+    CANONICAL_NAME = CANONICAL_NAME
+
+    def __init__(self, provider: Optional[P] = None, **explicit: Any) -> None:
+        super().__init__()
+        self._provider = provider
+        self._explicit = explicit
+        self._warned = [False]
+
+    def _new_provider(self, **explicit: Any) -> P:
+        raise NotImplementedError
+
+    @property
+    def provider(self) -> P:
+        """The imds provider (created on first use, so installing costs nothing).
+
+        Raises an :class:`imds.ImdsError` for invalid settings."""
+        if self._provider is None:
+            self._provider = self._new_provider(**self._explicit)
+        return self._provider
+
+
+class ImdsCredentialProvider(_LazyImdsProvider[Provider]):
     """A botocore credential provider backed by an :class:`imds.Provider`.
 
     It keeps botocore's names for the instance-metadata provider (``METHOD = "iam-role"``,
@@ -104,23 +133,8 @@ class ImdsCredentialProvider(CredentialProvider):  # type: ignore[misc]
     and ``resolver.get_provider("iam-role")`` keep working.
     """
 
-    METHOD = METHOD
-    CANONICAL_NAME = CANONICAL_NAME
-
-    def __init__(self, provider: Optional[Provider] = None, **explicit: Any) -> None:
-        super().__init__()
-        self._provider = provider
-        self._explicit = explicit
-        self._warned = [False]
-
-    @property
-    def provider(self) -> Provider:
-        """The :class:`imds.Provider` (created on first use, so installing costs nothing).
-
-        Raises an :class:`imds.ImdsError` for invalid settings."""
-        if self._provider is None:
-            self._provider = Provider(**self._explicit)
-        return self._provider
+    def _new_provider(self, **explicit: Any) -> Provider:
+        return Provider(**explicit)
 
     def _metadata(self) -> Dict[str, Any]:
         return _metadata_for(self.provider.credentials())
