@@ -261,7 +261,7 @@ pub fn write_help(out: &mut dyn fmt::Write) -> fmt::Result {
     )
 }
 
-/// `  NAME` padded to the explanation column (or on its own line when longer), then the lines.
+/// `  NAME` padded to the explanation column, then the lines, the later ones indented to it.
 fn write_entry(out: &mut dyn fmt::Write, name: &str, lines: &[&str]) -> fmt::Result {
     let mut first = true;
     for line in lines {
@@ -398,6 +398,9 @@ mod tests {
             }
         }
         assert!(text.contains("  attempts = 4\n"));
+        let attempts_range =
+            std::format!("tries per request, 1 to {}.", crate::settings::MAX_ATTEMPTS);
+        assert!(text.contains(&attempts_range), "{attempts_range}");
         assert!(text.contains("  instance_profile_name = (discover)\n"));
         assert!(text.contains("  timeout = 1\n"));
     }
