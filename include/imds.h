@@ -40,6 +40,11 @@
 #define IMDS_REPORT_CAPACITY 4096
 
 /**
+ * A buffer of this many bytes always holds the `--help` text (`imds_cli_help()`).
+ */
+#define IMDS_HELP_CAPACITY 8192
+
+/**
  * A buffer of this many bytes always holds the credentials JSON
  * (`imds_client_credentials_json()`): the session token alone may take 4096 bytes.
  */
@@ -206,9 +211,13 @@ enum imds_command
    */
   IMDS_COMMAND_GET = 3,
   /**
-   * `imds --help`: print `imds_cli_usage()` and a newline on stdout, exit 0.
+   * `imds --help`: print `imds_cli_help()` on stdout, exit 0.
    */
   IMDS_COMMAND_HELP = 4,
+  /**
+   * `imds --version`: print `imds_cli_version()` on stdout, exit 0.
+   */
+  IMDS_COMMAND_VERSION = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -547,9 +556,27 @@ imds_result imds_cli_usage_error_line(const char *const *args,
 
 /**
  * The usage line, `usage: imds [--trace] [credentials | settings | get PATH]` (static, no
- * newline, not NUL-terminated).
+ * newline, not NUL-terminated). It starts the `--help` text and every usage error line.
  */
 struct imds_str imds_cli_usage(void);
+
+/**
+ * Writes the `--help` text (the usage, the commands, every setting with its default,
+ * environment variable and config file key, and the exit statuses; lines end with `\n`; no NUL)
+ * into `buf` (`len` bytes) and its length into `*written_out`. `IMDS_HELP_CAPACITY` bytes always
+ * suffice.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+ */
+imds_result imds_cli_help(uint8_t *buf, size_t len, size_t *written_out);
+
+/**
+ * Writes the `--version` line, `imds <version>\n` (no NUL), into `buf` (`len` bytes) and its
+ * length into `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+ */
+imds_result imds_cli_version(uint8_t *buf, size_t len, size_t *written_out);
 
 /**
  * The exit status of the `imds` command for `result`: 0 for `IMDS_RESULT_OK`, 3 for

@@ -11,6 +11,7 @@
 //! * [`config_file`]: an allocation-free reader of the shared AWS config file.
 //! * [`client`]: the long-lived [`client::Client`] that runs one operation at a time.
 //! * [`cli`]: the `imds` command contract shared by every front end (arguments, output, exit codes).
+//! * [`chain`]: how an AWS SDK credential chain treats each error (go on, warn, or stop).
 //!
 //! With the `std` feature, `host` reads the process environment and the config file, and
 //! `blocking` drives a [`client::Client`] over `std::net::TcpStream`.
@@ -23,6 +24,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod chain;
 pub mod cli;
 pub mod client;
 pub mod config_file;

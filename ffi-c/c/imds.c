@@ -1,7 +1,7 @@
 /*
  * imds: the `imds` command in C, built on libimds and driver.c.
  *
- *   imds [--trace] [credentials | settings | get PATH]
+ *   imds [--trace] [credentials | settings | get PATH]    (and --help, --version)
  *
  * Every byte it prints (credentials JSON, settings report, error and trace lines) and its exit
  * status come from libimds (the core's cli module), so it prints what the Rust, Python and Node
@@ -141,11 +141,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "imds: %s\n", imds_result_str(result));
         return imds_cli_exit_code(result);
     }
-    if (invocation.command == IMDS_COMMAND_HELP) {
-        imds_str usage = imds_cli_usage();
-        put(stdout, usage.data, usage.len);
-        put(stdout, "\n", 1);
-        return 0;
+    if (invocation.command == IMDS_COMMAND_HELP || invocation.command == IMDS_COMMAND_VERSION) {
+        static char text[IMDS_HELP_CAPACITY];
+        size_t len = 0;
+        result = invocation.command == IMDS_COMMAND_HELP
+                     ? imds_cli_help((uint8_t *)text, sizeof text, &len)
+                     : imds_cli_version((uint8_t *)text, sizeof text, &len);
+        if (result != IMDS_RESULT_OK) {
+            fprintf(stderr, "imds: %s\n", imds_result_str(result));
+            return imds_cli_exit_code(result);
+        }
+        put(stdout, text, len);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
 
     imds_config *config = NULL;

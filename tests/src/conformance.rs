@@ -29,7 +29,8 @@
 //! Placeholders, replaced in `env`, `config` and every expected string: `{endpoint}`
 //! (`http://127.0.0.1:PORT` or `http://[::1]:PORT`), `{port}`, `{host}` (`127.0.0.1` or `[::1]`),
 //! `{home}` (the fresh home folder), `{config}` (the config file's path), `{closed_port}` (a
-//! loopback port nothing listens on).
+//! loopback port nothing listens on), `{version}` (the core's version, as `imds --version` and the
+//! `User-Agent` give it).
 //!
 //! `config_location` is `env` (the default: the file is `{home}/aws-config` and `AWS_CONFIG_FILE`
 //! names it) or `home` (the file is `{home}/.aws/config`, found without `AWS_CONFIG_FILE`).
@@ -491,6 +492,7 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
     placeholders.insert("{home}", home.display().to_string());
     placeholders.insert("{config}", config_path.display().to_string());
     placeholders.insert("{closed_port}", closed_port(scenario.bind).to_string());
+    placeholders.insert("{version}", imds_core::VERSION.to_string());
     let fill = |text: &str| {
         placeholders
             .iter()

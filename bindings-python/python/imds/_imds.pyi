@@ -23,8 +23,11 @@ __all__ = [
     "IoError",
     "Settings",
     "USAGE",
+    "chain_outcome",
     "exit_code",
+    "help_text",
     "parse_args",
+    "version_line",
 ]
 
 __version__: Final[str]
@@ -220,7 +223,7 @@ class Invocation:
 
     @property
     def command(self) -> str:
-        """``credentials``, ``settings``, ``get`` or ``help``."""
+        """``credentials``, ``settings``, ``get``, ``help`` or ``version``."""
     @property
     def path(self) -> Optional[str]: ...
     @property
@@ -231,3 +234,13 @@ def parse_args(args: Sequence[str]) -> Invocation:
 
 def exit_code(kind: str) -> int:
     """The exit status of the ``imds`` command for an error of ``kind``."""
+
+def help_text() -> str:
+    """The ``--help`` text of the ``imds`` command."""
+
+def version_line() -> str:
+    """The ``--version`` line of the ``imds`` command (``imds <version>\\n``)."""
+
+def chain_outcome(kind: str) -> str:
+    """How an SDK credential chain treats an error of ``kind``: ``next_provider``,
+    ``next_provider_with_warning`` or ``stop``."""

@@ -136,6 +136,30 @@ static void test_cli(void)
     CHECK(same_text(usage.data, usage.len,
                     "usage: imds [--trace] [credentials | settings | get PATH]"),
           "usage text");
+    const char *version_args[] = {"--version"};
+    CHECK(imds_cli_parse(version_args, 1, &inv) == IMDS_RESULT_OK &&
+              inv.command == IMDS_COMMAND_VERSION,
+          "version");
+    char version[IMDS_TEXT_CAPACITY];
+    len = 0;
+    CHECK(imds_cli_version((uint8_t *)version, sizeof version, &len) == IMDS_RESULT_OK,
+          "version line");
+    char expected_version[64];
+    int expected_len = snprintf(expected_version, sizeof expected_version, "imds %d.%d.%d\n",
+                                IMDS_VERSION_MAJOR, IMDS_VERSION_MINOR, IMDS_VERSION_PATCH);
+    CHECK(expected_len > 0 && same_text(version, len, expected_version), "version text: %.*s",
+          (int)len, version);
+    static char help_text[IMDS_HELP_CAPACITY];
+    len = 0;
+    CHECK(imds_cli_help((uint8_t *)help_text, sizeof help_text, &len) == IMDS_RESULT_OK, "help");
+    CHECK(len > usage.len && memcmp(help_text, usage.data, usage.len) == 0 &&
+              help_text[usage.len] == '\n' && help_text[len - 1] == '\n',
+          "help starts with the usage line and ends a line");
+    CHECK(imds_cli_help((uint8_t *)help_text, 100, &len) == IMDS_RESULT_INSUFFICIENT_SIZE,
+          "help in a small buffer");
+    CHECK(imds_cli_help(NULL, sizeof help_text, &len) == IMDS_RESULT_NULL_PARAMETER,
+          "help into NULL");
+
     CHECK(imds_cli_exit_code(IMDS_RESULT_OK) == 0, "exit 0");
     CHECK(imds_cli_exit_code(IMDS_RESULT_TIMEOUT) == 1, "exit 1");
     CHECK(imds_cli_exit_code(IMDS_RESULT_NO_ROLE) == 1, "exit 1 no role");
