@@ -93,7 +93,8 @@ enum imds_result
    */
   IMDS_RESULT_OTHER_ERROR = 1000,
   /**
-   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED`), or that setting was invalid (fail closed).
+   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`; an invalid value of that setting is
+   * `IMDS_RESULT_INVALID_SETTING`).
    */
   IMDS_RESULT_DISABLED = 1001,
   /**

@@ -145,7 +145,7 @@ impl Client {
     /// absolute when it starts with `/latest/`.
     #[napi(catch_unwind)]
     pub fn start_get(&mut self, path: String, now: f64) -> Result<()> {
-        self.inner.start_get(&path, instant(now)).map_err(to_js)
+        self.inner.start_get(instant(now), &path).map_err(to_js)
     }
 
     /// What to do next. Throws when the operation failed (terminal for it; the client stays

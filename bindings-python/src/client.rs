@@ -160,7 +160,7 @@ impl Client {
 
     /// Starts reading a metadata path (`placement/region`, or absolute from `/latest/`).
     fn start_get(&mut self, py: Python<'_>, path: &str, now: u64) -> PyResult<()> {
-        check(py, self.inner.start_get(path, Instant::from_millis(now)))
+        check(py, self.inner.start_get(Instant::from_millis(now), path))
     }
 
     /// What to do next. Raises an `imds.ImdsError` when the operation fails.

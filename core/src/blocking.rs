@@ -116,7 +116,7 @@ impl BlockingClient {
     /// Reads a metadata path and returns its body.
     pub fn get(&mut self, path: &str) -> Result<Vec<u8>, Error> {
         let now = self.now();
-        self.started(|client| client.start_get(path, now))?;
+        self.started(|client| client.start_get(now, path))?;
         self.drive()?;
         Ok(self.client.body().map(<[u8]>::to_vec).unwrap_or_default())
     }
@@ -364,10 +364,11 @@ fn elapsed_millis(origin: std::time::Instant) -> Instant {
     Instant::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A seed from the standard library's per-process random hash keys.
+/// A seed from the standard library's random hash keys (random per process, and different for
+/// each `RandomState` made).
 fn random_seed() -> u64 {
     use core::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::Instant::now().elapsed().as_nanos());
-    hasher.finish()
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }

@@ -7,9 +7,10 @@
 //! with nesting bounded by [`MAX_NESTING`]; a repeated key overrides the earlier one. Errors name the
 //! field or the syntax problem but never echo a value, since values may be secrets.
 
-use crate::credentials::{Credentials, parse_rfc3339};
+use crate::credentials::Credentials;
 use crate::error::{Context, Error, ErrorKind};
 use crate::text::ShortText;
+use crate::time::UnixTime;
 
 /// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
 const MAX_NESTING: u32 = 32;
@@ -118,7 +119,7 @@ impl Field {
 #[derive(Default)]
 struct Document {
     credentials: Credentials,
-    expiration: Option<crate::time::UnixTime>,
+    expiration: Option<UnixTime>,
     code: Option<heapless::String<CODE_CAPACITY>>,
     message: heapless::String<MESSAGE_CAPACITY>,
     /// One bit per [`Field`] whose key appeared (to tell an empty value from a missing one).
@@ -145,7 +146,7 @@ impl Document {
                 let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
                 scanner.string_into(&mut text, field)?;
                 self.expiration = Some(
-                    parse_rfc3339(&text)
+                    UnixTime::parse_rfc3339(&text)
                         .ok_or_else(|| field_error(field, Problem::NotADateTime))?,
                 );
                 Ok(())
@@ -618,7 +619,6 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::time::UnixTime;
 
     /// The document IMDS sends (from the AWS SDKs' recordings), expiring at 1632197813.
     const SAMPLE: &str = r#"{
@@ -1154,8 +1154,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/vectors/imds-credentials-sep-v2.1.1-test-spec.json"
         );
-        let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
         let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut credentials = Vec::new();
         let mut roles = Vec::new();
@@ -1206,7 +1206,7 @@ mod tests {
         assert!(!roles.is_empty());
         for role in roles {
             assert_eq!(
-                crate::credentials::parse_role_name(role.as_bytes())
+                crate::role::parse_role_list(role.as_bytes())
                     .unwrap()
                     .as_str(),
                 role

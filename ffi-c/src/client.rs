@@ -337,7 +337,7 @@ pub extern "C" fn imds_client_start_get(
     ffi_boundary! {
         with_client(client, |handle| {
             let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
-            Ok(handle.client.start_get(path, Instant::from_millis(now_ms))?)
+            Ok(handle.client.start_get(Instant::from_millis(now_ms), path)?)
         })
     }
 }
