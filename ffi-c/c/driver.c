@@ -56,6 +56,33 @@ void imds_driver_close(imds_driver *driver, imds_client *client)
     }
 }
 
+/* Whether the kept connection is done for: on a keep-alive connection nobody is using, anything
+ * to read (end of stream, an error, or bytes no request asked for) means the server closed it or
+ * it can no longer carry a request. */
+static int idle_connection_gone(int fd)
+{
+    struct pollfd pfd;
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    int n;
+    do {
+        n = poll(&pfd, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    return n != 0;
+}
+
+/* The client is not using the connection (an operation not yet polled, or a back-off): when the
+ * server closed it meanwhile, say so, so that the next request connects anew instead of failing
+ * on it and being sent again. */
+static void forget_if_closed(imds_driver *driver, imds_client *client)
+{
+    if (driver->fd >= 0 && idle_connection_gone(driver->fd)) {
+        drop_connection(driver);
+        (void)imds_client_handle_closed(client);
+    }
+}
+
 /* Milliseconds left until deadline_ms, capped for poll(). */
 static int time_left(uint64_t deadline_ms)
 {
@@ -258,6 +285,7 @@ static void do_wait(uint64_t until_ms)
 imds_result imds_driver_run(imds_driver *driver, imds_client *client)
 {
     imds_result result = IMDS_RESULT_INVALID_STATE;
+    forget_if_closed(driver, client);
     for (int step = 0; step < MAX_ACTIONS; step++) {
         if (driver->on_step != NULL) {
             driver->on_step(driver->context, client);
@@ -288,6 +316,7 @@ imds_result imds_driver_run(imds_driver *driver, imds_client *client)
             break;
         case IMDS_ACTION_KIND_WAIT:
             do_wait(action.deadline_ms);
+            forget_if_closed(driver, client);
             result = IMDS_RESULT_OK;
             break;
         default:
@@ -328,7 +357,7 @@ imds_result imds_driver_fetch_credentials(imds_driver *driver, imds_client *clie
 imds_result imds_driver_get(imds_driver *driver, imds_client *client, const char *path,
                             size_t path_len, imds_bytes *body_out)
 {
-    imds_result result = imds_client_start_get(client, path, path_len, imds_driver_now_ms());
+    imds_result result = imds_client_start_get(client, imds_driver_now_ms(), path, path_len);
     if (result == IMDS_RESULT_OK) {
         result = imds_driver_run(driver, client);
     }

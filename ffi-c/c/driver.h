@@ -3,7 +3,8 @@
  *
  * It carries out the actions an imds_client asks for (connect, send, receive, close, wait) with
  * the deadlines the actions carry, and keeps the connection open across operations (keep-alive)
- * unless the server or the client closes it. Plain http endpoints only: an https endpoint ends
+ * unless the server or the client closes it. When the server closes the kept connection while
+ * the client is not using it, the driver tells the client (imds_client_handle_closed()). Plain http endpoints only: an https endpoint ends
  * the operation with IMDS_RESULT_UNSUPPORTED. Time is CLOCK_MONOTONIC in milliseconds, the clock
  * imds_fetch_credentials() uses too.
  *

@@ -7,7 +7,8 @@ use core::ffi::{CStr, c_char};
 
 use imds_core::cli::{self, Command, Invocation, UsageError};
 
-use crate::ffi::{self, Failure};
+use crate::failure::{self, Failure};
+use crate::ffi;
 use crate::result::imds_result;
 use crate::text::imds_str;
 
@@ -90,7 +91,7 @@ pub extern "C" fn imds_cli_parse(
     invocation_out: *mut imds_invocation,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let out = ffi::try_out(invocation_out)?;
             let invocation = parse(args, count)?.map_err(|_| imds_result::Usage)?;
             let (command, path) = match invocation.command {
@@ -120,7 +121,7 @@ pub extern "C" fn imds_cli_usage_error_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let usage = match parse(args, count)? {
                 Ok(_) => return Err(Failure::Code(imds_result::NotAvailable)),
                 Err(usage) => usage,

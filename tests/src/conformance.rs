@@ -36,7 +36,8 @@
 //!
 //! Whatever the scenario says, no secret the mock served (secret access key, session token, any
 //! IMDSv2 token it issued) may appear on stderr, no IMDSv2 token on stdout, and every request
-//! must carry `User-Agent: imds/<version> (<binding>)`.
+//! must carry exactly `User-Agent: imds/<version> (<name>)`, where `<name>` is the implementation's
+//! (`rust`, `c`, `python`, `node`): each front end names itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -557,15 +558,11 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
         }
         outcome.failures.push(message);
     }
-    let user_agent_prefix = format!("imds/{} (", imds_core::VERSION);
+    let user_agent = format!("imds/{} ({})", imds_core::VERSION, implementation.name);
     for record in &log {
-        if !record
-            .user_agent
-            .as_deref()
-            .is_some_and(|ua| ua.starts_with(&user_agent_prefix) && ua.ends_with(')'))
-        {
+        if record.user_agent.as_deref() != Some(user_agent.as_str()) {
             outcome.failures.push(format!(
-                "request `{}` has User-Agent {:?}, not `{user_agent_prefix}<binding>)`",
+                "request `{}` has User-Agent {:?}, not `{user_agent}`",
                 record.summary(),
                 record.user_agent
             ));

@@ -82,6 +82,21 @@ fn each_kind_of_difference_is_reported() {
     }
 }
 
+#[test]
+fn each_implementation_must_name_itself_in_user_agent() {
+    // The Rust command says `(rust)`: run under another name, every request is reported.
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    let mislabelled =
+        Implementation::parse(concat!("python=", env!("CARGO_BIN_EXE_imds"))).unwrap();
+    let found = failures(&scenario, &mislabelled);
+    let expected = format!(
+        "has User-Agent Some(\"imds/{0} (rust)\"), not `imds/{0} (python)`",
+        imds_core::VERSION
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|f| f.ends_with(&expected)), "{found:?}");
+}
+
 /// A fake `imds` that prints what it is given, to stdout and stderr.
 fn fake_command(name: &str, body: &str) -> Implementation {
     let dir = std::env::temp_dir().join(format!("imds-runner-test-{}", std::process::id()));

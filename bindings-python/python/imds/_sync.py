@@ -102,6 +102,29 @@ class Connection:
         if sock is not None:
             sock.close()
 
+    def gone(self) -> bool:
+        """Whether the kept connection is done for: on a keep-alive connection nobody is using,
+        anything to read (end of stream, an error, bytes no request asked for) means the server
+        closed it or it can no longer carry a request."""
+        if self.sock is None:
+            return False
+        import select
+
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+
+def forget_if_closed(client: Client, conn: Connection) -> None:
+    """The client is not using ``conn`` (an operation not yet polled, or a back-off): when the
+    server closed it meanwhile, say so, so that the next request connects anew instead of failing
+    on it and being sent again."""
+    if conn.gone():
+        conn.close()
+        client.handle_closed()
+
 
 def run(
     client: Client,
@@ -121,6 +144,7 @@ def run(
 
         on_diagnostic = log_diagnostic
     try:
+        forget_if_closed(client, conn)
         while True:
             for diagnostic in client.drain_diagnostics():
                 on_diagnostic(diagnostic)
@@ -188,6 +212,7 @@ def run(
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     sleep(delay)
+                forget_if_closed(client, conn)
     except BaseException:
         client.cancel()
         conn.close()
@@ -230,7 +255,7 @@ def get_bytes(path: str, settings: Optional[Settings] = None, **explicit: Any) -
     client = Client(_settings(settings, explicit))
     conn = Connection()
     try:
-        client.start_get(path, monotonic_ms())
+        client.start_get(monotonic_ms(), path)
         run(client, conn)
     finally:
         conn.close()

@@ -32,6 +32,20 @@ class Connection:
         if writer is not None:
             writer.close()
 
+    def gone(self) -> bool:
+        """Whether the server closed the kept connection (end of stream, or the transport is
+        closing)."""
+        if self.reader is None or self.writer is None:
+            return False
+        return self.reader.at_eof() or self.writer.is_closing()
+
+
+def forget_if_closed(client: Client, conn: Connection) -> None:
+    """As :func:`imds._sync.forget_if_closed`, for asyncio streams."""
+    if conn.gone():
+        conn.close()
+        client.handle_closed()
+
 
 async def run(
     client: Client,
@@ -48,6 +62,7 @@ async def run(
 
         on_diagnostic = log_diagnostic
     try:
+        forget_if_closed(client, conn)
         while True:
             for diagnostic in client.drain_diagnostics():
                 on_diagnostic(diagnostic)
@@ -121,6 +136,7 @@ async def run(
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     await asyncio.sleep(delay)
+                forget_if_closed(client, conn)
     except BaseException:
         client.cancel()
         conn.close()
@@ -149,7 +165,7 @@ async def get_bytes(path: str, settings: Optional[Settings] = None, **explicit: 
     client = Client(_settings(settings, explicit))
     conn = Connection()
     try:
-        client.start_get(path, monotonic_ms())
+        client.start_get(monotonic_ms(), path)
         await run(client, conn)
     finally:
         conn.close()
