@@ -83,7 +83,8 @@ impl Credentials {
     }
 }
 
-/// Writes `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+/// Writes `text` as a JSON string literal: quotes, backslashes and control characters escaped
+/// (hand-written rather than serde-json-core: see "Why not serde-json-core" in `json.rs`).
 fn write_json_string(text: &str, out: &mut dyn fmt::Write) -> fmt::Result {
     out.write_char('"')?;
     let mut plain_from = 0;

@@ -47,7 +47,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::json::Json;
+use serde_json::Value;
+
 use crate::mock::{IPV4_LOOPBACK, IPV6_LOOPBACK, MockServer};
 use crate::script::Script;
 
@@ -125,7 +126,7 @@ fn problem<T>(name: &str, text: impl Into<String>) -> Result<T, String> {
     Err(format!("{name}: {}", text.into()))
 }
 
-fn strings(json: &Json, name: &str, key: &str) -> Result<Vec<String>, String> {
+fn strings(json: &Value, name: &str, key: &str) -> Result<Vec<String>, String> {
     let Some(items) = json.as_array() else {
         return problem(name, format!("`{key}` must be an array of strings"));
     };
@@ -139,7 +140,7 @@ fn strings(json: &Json, name: &str, key: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-fn text(json: &Json, name: &str, key: &str) -> Result<String, String> {
+fn text(json: &Value, name: &str, key: &str) -> Result<String, String> {
     json.as_str()
         .map(str::to_string)
         .ok_or_else(|| format!("{name}: `{key}` must be a string"))
@@ -148,7 +149,7 @@ fn text(json: &Json, name: &str, key: &str) -> Result<String, String> {
 impl Scenario {
     /// Reads the scenario `name` from JSON text.
     pub fn parse(name: &str, text_json: &str) -> Result<Scenario, String> {
-        let json = Json::parse(text_json).map_err(|e| format!("{name}: {e}"))?;
+        let json: Value = serde_json::from_str(text_json).map_err(|e| format!("{name}: {e}"))?;
         let Some(members) = json.as_object() else {
             return problem(name, "a scenario is a JSON object");
         };
@@ -291,7 +292,7 @@ impl Scenario {
     }
 }
 
-fn parse_expectation(name: &str, json: &Json) -> Result<Expectation, String> {
+fn parse_expectation(name: &str, json: &Value) -> Result<Expectation, String> {
     let Some(members) = json.as_object() else {
         return problem(name, "`expect` must be an object");
     };
