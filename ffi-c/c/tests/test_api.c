@@ -656,10 +656,10 @@ static void test_transcript(void)
     CHECK(imds_client_last_error(client, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "http://"),
           "unsupported message: %.*s", (int)len, text);
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     imds_credentials credentials2;
-    CHECK(imds_driver_fetch_credentials(&driver, client, &credentials2) ==
+    CHECK(drv_fetch_credentials(&driver, client, &credentials2) ==
               IMDS_RESULT_UNSUPPORTED,
           "the driver refuses https");
     CHECK(imds_fetch_credentials(client, &credentials2) == IMDS_RESULT_UNSUPPORTED,
@@ -809,11 +809,11 @@ static void test_server_closes_the_kept_connection(void)
     imds_settings *settings = settings_for_port(m.port);
     imds_client *client = NULL;
     CHECK(imds_client_new(settings, 16, &client) == IMDS_RESULT_OK, "new");
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     driver.on_step = count_instance_id_requests;
     imds_bytes body;
-    imds_result r = imds_driver_get(&driver, client, STR("placement/region"), &body);
+    imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
     CHECK(driver.fd >= 0, "kept: the answer did not say it closes");
     struct pollfd pfd;
@@ -821,12 +821,12 @@ static void test_server_closes_the_kept_connection(void)
     pfd.events = POLLIN;
     pfd.revents = 0;
     CHECK(poll(&pfd, 1, 5000) == 1, "the server's close arrives");
-    r = imds_driver_get(&driver, client, STR("instance-id"), &body);
+    r = drv_get(&driver, client, STR("instance-id"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
           "instance id on a new connection: %u", r);
     CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
           instance_id_requests);
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     imds_client_free(client);
     imds_settings_free(settings);
     mock_stop(&m);
@@ -846,11 +846,11 @@ static void test_against_mock(void)
     CHECK(imds_client_init(store.bytes, sizeof store.bytes, settings, 11, &client) ==
               IMDS_RESULT_OK,
           "init");
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     driver.on_step = count_trace;
     imds_credentials credentials;
-    imds_result r = imds_driver_fetch_credentials(&driver, client, &credentials);
+    imds_result r = drv_fetch_credentials(&driver, client, &credentials);
     CHECK(r == IMDS_RESULT_OK, "driver fetch: %u", r);
     if (r == IMDS_RESULT_OK) {
         CHECK(same_text(credentials.access_key_id.data, credentials.access_key_id.len,
@@ -868,19 +868,19 @@ static void test_against_mock(void)
     CHECK(driver.fd >= 0, "connection kept open");
 
     imds_bytes body;
-    r = imds_driver_get(&driver, client, STR("placement/region"), &body);
+    r = drv_get(&driver, client, STR("placement/region"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
-    r = imds_driver_get(&driver, client, STR("no/such/path"), &body);
+    r = drv_get(&driver, client, STR("no/such/path"), &body);
     CHECK(r == IMDS_RESULT_HTTP_STATUS, "404: %u", r);
     char text[IMDS_TEXT_CAPACITY];
     size_t len = 0;
     CHECK(imds_client_last_error(client, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "404"),
           "404 message: %.*s", (int)len, text);
-    r = imds_driver_get(&driver, client, STR("instance-id"), &body);
+    r = drv_get(&driver, client, STR("instance-id"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
           "instance id after an error: %u", r);
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     CHECK(driver.fd == -1, "closed");
     imds_client_deinit(client);
 
@@ -911,8 +911,8 @@ static void test_against_mock(void)
     if (mock_start(mock_path, script, &m) == 0) {
         settings = settings_for_port(m.port);
         CHECK(imds_client_new(settings, 13, &heap) == IMDS_RESULT_OK, "new");
-        imds_driver_init(&driver);
-        r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+        drv_init(&driver);
+        r = drv_fetch_credentials(&driver, heap, &credentials);
         CHECK(r == IMDS_RESULT_CREDENTIALS_REJECTED, "rejected: %u", r);
         CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) ==
                       IMDS_RESULT_OK &&
@@ -933,12 +933,12 @@ static void test_against_mock(void)
         const char *pairs[] = {"endpoint", endpoint, "credentials_api", "extended", NULL};
         settings = settings_with(pairs);
         CHECK(imds_client_new(settings, 14, &heap) == IMDS_RESULT_OK, "new");
-        imds_driver_init(&driver);
-        r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+        drv_init(&driver);
+        r = drv_fetch_credentials(&driver, heap, &credentials);
         CHECK(r == IMDS_RESULT_OK && same_text(credentials.account_id.data,
                                                credentials.account_id.len, "123456789012"),
               "account id from the extended API: %u", r);
-        imds_driver_close(&driver, heap);
+        drv_close(&driver, heap);
         imds_client_free(heap);
         imds_settings_free(settings);
         mock_stop(&m);
@@ -949,8 +949,8 @@ static void test_against_mock(void)
     /* Nothing listens: connect failed, with the core's message, from both drivers. */
     settings = settings_for_port(closed_port());
     CHECK(imds_client_new(settings, 15, &heap) == IMDS_RESULT_OK, "new");
-    imds_driver_init(&driver);
-    r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+    drv_init(&driver);
+    r = drv_fetch_credentials(&driver, heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "refused: %u", r);
     CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "could not connect"),
