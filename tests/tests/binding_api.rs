@@ -33,6 +33,17 @@ const fn everywhere(
     }
 }
 
+/// An operation only C has, and why.
+const fn c_only(c: &'static str, why_not_everywhere: &'static str) -> Operation {
+    Operation {
+        rust: "-",
+        c,
+        python: "-",
+        node: "-",
+        why_not_everywhere,
+    }
+}
+
 const C_MEMORY: &str = "C places and frees clients itself (heap or caller storage); the other \
                         languages' clients are values their runtime frees";
 const C_ERRORS: &str = "C functions return a result code, and the message is fetched after; the \
@@ -109,73 +120,24 @@ const OPERATIONS: &[Operation] = &[
                              Credentials::write_process_json, Python with \
                              Credentials.to_process_json()",
     },
-    Operation {
-        rust: "-",
-        c: "next_trace_line",
-        python: "-",
-        node: "-",
-        why_not_everywhere: "C takes a diagnostic as text; the others hold a Diagnostic and \
-                             format its `imds --trace` line (cli::write_diagnostic_line, \
-                             Diagnostic.line(), diagnostic.line)",
-    },
-    Operation {
-        rust: "-",
-        c: "last_error",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_ERRORS,
-    },
-    Operation {
-        rust: "-",
-        c: "last_error_line",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_ERRORS,
-    },
-    Operation {
-        rust: "-",
-        c: "handle_unsupported",
-        python: "-",
-        node: "-",
-        why_not_everywhere: "a C driver without TLS ends the operation with the core's message \
-                             for https; the Rust blocking driver returns that error itself, and \
-                             the Python and Node drivers speak TLS",
-    },
-    Operation {
-        rust: "-",
-        c: "init",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_MEMORY,
-    },
-    Operation {
-        rust: "-",
-        c: "deinit",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_MEMORY,
-    },
-    Operation {
-        rust: "-",
-        c: "free",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_MEMORY,
-    },
-    Operation {
-        rust: "-",
-        c: "size",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_MEMORY,
-    },
-    Operation {
-        rust: "-",
-        c: "align",
-        python: "-",
-        node: "-",
-        why_not_everywhere: C_MEMORY,
-    },
+    c_only(
+        "next_trace_line",
+        "C takes a diagnostic as text; the others hold a Diagnostic and format its `imds \
+         --trace` line (cli::write_diagnostic_line, Diagnostic.line(), diagnostic.line)",
+    ),
+    c_only("last_error", C_ERRORS),
+    c_only("last_error_line", C_ERRORS),
+    c_only(
+        "handle_unsupported",
+        "a C driver without TLS ends the operation with the core's message for https; the \
+         Rust blocking driver returns that error itself, and the Python and Node drivers speak \
+         TLS",
+    ),
+    c_only("init", C_MEMORY),
+    c_only("deinit", C_MEMORY),
+    c_only("free", C_MEMORY),
+    c_only("size", C_MEMORY),
+    c_only("align", C_MEMORY),
 ];
 
 /// Parameter names of each operation, by name (the object itself left out).
