@@ -21,7 +21,7 @@ fn full_exchange_on_one_keep_alive_connection() {
     let put = expect_send!(c, at 0, contains
         "PUT /latest/api/token HTTP/1.1\r\n",
         "\r\nHost: 127.0.0.1:1338\r\n",
-        "\r\nUser-Agent: imds/0.1.0 (rust)\r\n",
+        concat!("\r\nUser-Agent: imds/", env!("CARGO_PKG_VERSION"), " (rust)\r\n"),
         "\r\nAccept: */*\r\n",
         "\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\n",
         "\r\nContent-Length: 0\r\n");
@@ -185,7 +185,7 @@ fn the_user_agent_names_the_binding() {
     c.set_binding("python");
     c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
-    expect_send!(c, at 0, contains "\r\nUser-Agent: imds/0.1.0 (python)\r\n");
+    expect_send!(c, at 0, contains concat!("\r\nUser-Agent: imds/", env!("CARGO_PKG_VERSION"), " (python)\r\n"));
     let mut c = client();
     c.set_binding("no\r\nInjected: header");
     c.start_get(t(0), "instance-id").unwrap();
