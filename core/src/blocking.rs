@@ -275,12 +275,15 @@ fn drive_actions(
                     Some(open) => receive(open, &mut buf, remaining(now, deadline)),
                     None => Err(Failure::Io(IoError::ConnectionReset)),
                 };
-                match outcome {
-                    Ok(0) => client.handle_eof(clock())?,
-                    Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[]))?,
-                    Err(Failure::Timeout) => client.handle_timeout(clock())?,
-                    Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
-                }
+                let handled = match outcome {
+                    Ok(0) => client.handle_eof(clock()),
+                    Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[])),
+                    Err(Failure::Timeout) => client.handle_timeout(clock()),
+                    Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind),
+                };
+                // The bytes read may hold the token or credentials; the client has its own copy.
+                crate::secret::wipe_bytes(&mut buf);
+                handled?;
             }
             Action::Close => close(client, stream),
             Action::Wait { until } => {

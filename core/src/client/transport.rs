@@ -18,6 +18,7 @@ use core::ops::Range;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::http::{self, Head, Progress, ReadError, ResponseReader};
+use crate::secret::{self, Redacted};
 use crate::time::Instant;
 
 /// Receive buffer: a response (head and body) larger than this is [`ErrorKind::ResponseTooLarge`].
@@ -121,8 +122,10 @@ enum Io {
     Waiting { until: Instant },
 }
 
-/// The connection, the pending action and the buffers. `Debug` shows neither buffer (the request
-/// carries the IMDSv2 token, the response may carry credentials).
+/// The connection, the pending action and the buffers. `Debug` shows the buffers' lengths only
+/// (the request carries the IMDSv2 token, the response may carry it or credentials). Both buffers
+/// are wiped when their content is replaced or no longer needed, and when the transport is
+/// dropped.
 #[derive(Clone)]
 pub(crate) struct Transport {
     connection: Connection,
@@ -134,6 +137,8 @@ pub(crate) struct Transport {
     /// The current request was already re-sent once on a new connection.
     resent_on_stale_connection: bool,
     send_len: usize,
+    /// Bytes of `send` from here on are zero (as in `ResponseReader`).
+    send_dirty: usize,
     send: [u8; SEND_CAPACITY],
     reader: ResponseReader<RECEIVE_CAPACITY>,
 }
@@ -144,7 +149,15 @@ impl fmt::Debug for Transport {
             .field("connection", &self.connection)
             .field("io", &self.io)
             .field("deadline", &self.deadline)
+            .field("request", &Redacted(self.send_len))
+            .field("response", &Redacted(self.reader.buffered()))
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        secret::wipe_bytes(&mut self.send);
     }
 }
 
@@ -158,6 +171,7 @@ impl Transport {
             timeout_ms: u64::from(timeout_ms.max(1)),
             resent_on_stale_connection: false,
             send_len: 0,
+            send_dirty: 0,
             send: [0; SEND_CAPACITY],
             reader: ResponseReader::new(),
         }
@@ -242,14 +256,18 @@ impl Transport {
         endpoint: &Endpoint,
         request: &http::Request<'_>,
     ) -> Result<(&str, Instant), Error> {
+        self.wipe_request();
+        self.reader.wipe();
         let written = http::write_request(&mut self.send, endpoint, request).map_err(|_| {
+            // Some of it may have been written.
+            self.send_dirty = SEND_CAPACITY;
             Error::detail(
                 ErrorKind::InvalidArgument,
                 "the request does not fit the send buffer",
             )
         })?;
         self.send_len = written.len;
-        self.reader.reset();
+        self.send_dirty = written.len;
         let deadline = self.action_deadline(now);
         self.io = Io::Sending { deadline };
         let target = self
@@ -263,6 +281,27 @@ impl Transport {
     /// The request to send, while [`Ask::Send`] is pending.
     pub(crate) fn send_data(&self) -> &[u8] {
         self.send.get(..self.send_len).unwrap_or(&[])
+    }
+
+    /// The request was sent, or will not be: overwrites it (it carries the token).
+    pub(crate) fn wipe_request(&mut self) {
+        if let Some(held) = self.send.get_mut(..self.send_dirty) {
+            secret::wipe_bytes(held);
+        }
+        self.send_len = 0;
+        self.send_dirty = 0;
+    }
+
+    /// The response was used, or will not be: overwrites it (it may carry the token or
+    /// credentials).
+    pub(crate) fn wipe_response(&mut self) {
+        self.reader.wipe();
+    }
+
+    /// Both buffers whole, to check in tests that they were wiped.
+    #[cfg(test)]
+    pub(crate) fn raw_buffers(&self) -> (&[u8; SEND_CAPACITY], &[u8; RECEIVE_CAPACITY]) {
+        (&self.send, self.reader.raw_buffer())
     }
 
     /// Which action the host is carrying out (`None` when it is asked for nothing, is waiting
