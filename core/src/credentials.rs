@@ -9,7 +9,7 @@
 
 use core::fmt;
 
-use crate::secret::{self, Redacted};
+use crate::secret::{Redacted, SecretString};
 use crate::time::UnixTime;
 
 /// Longest access key id stored.
@@ -28,11 +28,11 @@ pub const ACCOUNT_ID_CAPACITY: usize = 32;
 /// you make of the strings yourself.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Credentials {
-    pub(crate) access_key_id: heapless::String<ACCESS_KEY_ID_CAPACITY>,
-    pub(crate) secret_access_key: heapless::String<SECRET_ACCESS_KEY_CAPACITY>,
-    pub(crate) session_token: heapless::String<SESSION_TOKEN_CAPACITY>,
+    pub(crate) access_key_id: SecretString<ACCESS_KEY_ID_CAPACITY>,
+    pub(crate) secret_access_key: SecretString<SECRET_ACCESS_KEY_CAPACITY>,
+    pub(crate) session_token: SecretString<SESSION_TOKEN_CAPACITY>,
     pub(crate) expiration: UnixTime,
-    pub(crate) account_id: Option<heapless::String<ACCOUNT_ID_CAPACITY>>,
+    pub(crate) account_id: Option<SecretString<ACCOUNT_ID_CAPACITY>>,
 }
 
 impl Credentials {
@@ -82,14 +82,13 @@ impl Credentials {
         out.write_str("}")
     }
 
-    /// Overwrites every field over its whole capacity and leaves the credentials empty.
+    /// Overwrites every field (each string over its whole capacity: see [`crate::secret`]) and
+    /// leaves the credentials empty. Dropped credentials wipe their fields too.
     pub(crate) fn wipe(&mut self) {
-        secret::wipe_string(&mut self.access_key_id);
-        secret::wipe_string(&mut self.secret_access_key);
-        secret::wipe_string(&mut self.session_token);
-        if let Some(account_id) = &mut self.account_id {
-            secret::wipe_string(account_id);
-        }
+        self.access_key_id.wipe();
+        self.secret_access_key.wipe();
+        self.session_token.wipe();
+        // Dropping the account id wipes it.
         self.account_id = None;
         self.expiration = UnixTime::default();
     }
@@ -99,22 +98,15 @@ impl Credentials {
     pub(crate) fn replace_with(&mut self, other: &Self) {
         self.wipe();
         // Each field has the same capacity as the one it is copied from: the pushes cannot fail.
-        let _ = self.access_key_id.push_str(&other.access_key_id);
-        let _ = self.secret_access_key.push_str(&other.secret_access_key);
-        let _ = self.session_token.push_str(&other.session_token);
+        self.access_key_id.push_str(&other.access_key_id);
+        self.secret_access_key.push_str(&other.secret_access_key);
+        self.session_token.push_str(&other.session_token);
         if let Some(account_id) = &other.account_id {
-            let _ = self
-                .account_id
-                .insert(heapless::String::new())
+            self.account_id
+                .insert(SecretString::new())
                 .push_str(account_id);
         }
         self.expiration = other.expiration;
-    }
-}
-
-impl Drop for Credentials {
-    fn drop(&mut self) {
-        self.wipe();
     }
 }
 
@@ -167,13 +159,19 @@ mod tests {
 
     use super::*;
 
+    fn text<const N: usize>(value: &str) -> SecretString<N> {
+        let mut text = SecretString::new();
+        assert!(text.push_str(value));
+        text
+    }
+
     fn credentials(account_id: Option<&str>) -> Credentials {
         Credentials {
-            access_key_id: heapless::String::try_from("ASIARTEST").unwrap(),
-            secret_access_key: heapless::String::try_from("wJalrXUtnFEMI/K7MDENG").unwrap(),
-            session_token: heapless::String::try_from("AQoEXAMPLEH4aoAH0gNCAPy").unwrap(),
+            access_key_id: text("ASIARTEST"),
+            secret_access_key: text("wJalrXUtnFEMI/K7MDENG"),
+            session_token: text("AQoEXAMPLEH4aoAH0gNCAPy"),
             expiration: UnixTime::from_secs(1_632_197_813),
-            account_id: account_id.map(|id| heapless::String::try_from(id).unwrap()),
+            account_id: account_id.map(text),
         }
     }
 
@@ -202,9 +200,7 @@ mod tests {
     #[test]
     fn process_json_escapes_strings() {
         let mut tricky = credentials(Some("1\"2"));
-        tricky.session_token =
-            heapless::String::try_from("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}j é\u{7f}")
-                .unwrap();
+        tricky.session_token = text("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}j é\u{7f}");
         let json = process_json(&tricky);
         assert!(
             json.contains(r#""SessionToken":"a\"b\\c\nd\re\tf\bg\fh\u0001i\u001fj é"#),

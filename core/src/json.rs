@@ -44,7 +44,7 @@
 
 use crate::credentials::Credentials;
 use crate::error::{Context, Error, ErrorKind};
-use crate::secret;
+use crate::secret::{self, CLIENT_SECRETS, SecretString};
 use crate::time::UnixTime;
 
 /// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
@@ -159,27 +159,18 @@ impl Field {
 }
 
 /// What has been read of the document so far: the credentials go straight into the caller's
-/// scratch value; `Code` and `Message` (which may echo a secret) are wiped when it is dropped.
+/// scratch value; `Code` and `Message` (which may echo a secret) wipe themselves when dropped.
 struct Document<'a> {
     credentials: &'a mut Credentials,
     expiration: Option<UnixTime>,
-    code: Option<heapless::String<CODE_CAPACITY>>,
+    code: Option<SecretString<CODE_CAPACITY>>,
     /// `Code` was longer than what is kept.
     code_cut: bool,
-    message: heapless::String<MESSAGE_CAPACITY>,
+    message: SecretString<MESSAGE_CAPACITY>,
     /// `Message` was longer than what is kept.
     message_cut: bool,
     /// One bit per [`Field`] whose key appeared (to tell an empty value from a missing one).
     seen: u8,
-}
-
-impl Drop for Document<'_> {
-    fn drop(&mut self) {
-        if let Some(code) = &mut self.code {
-            secret::wipe_string(code);
-        }
-        secret::wipe_string(&mut self.message);
-    }
 }
 
 impl<'a> Document<'a> {
@@ -189,7 +180,7 @@ impl<'a> Document<'a> {
             expiration: None,
             code: None,
             code_cut: false,
-            message: heapless::String::new(),
+            message: SecretString::new(),
             message_cut: false,
             seen: 0,
         }
@@ -211,7 +202,7 @@ impl<'a> Document<'a> {
             }
             Field::Token if is_string => scanner.string_into(&mut credentials.session_token, field),
             Field::Expiration if is_string => {
-                let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
+                let mut text = SecretString::<EXPIRATION_CAPACITY>::new();
                 scanner.string_into(&mut text, field)?;
                 if !is_printable_ascii(&text) {
                     return Err(field_error(field, Problem::NotPrintable));
@@ -223,7 +214,7 @@ impl<'a> Document<'a> {
                 Ok(())
             }
             Field::AccountId if is_string => {
-                let account_id = credentials.account_id.insert(heapless::String::new());
+                let account_id = credentials.account_id.insert(SecretString::new());
                 scanner.string_into(account_id, field)
             }
             Field::AccountId if scanner.peek().is_some_and(|byte| byte.is_ascii_digit()) => {
@@ -231,10 +222,12 @@ impl<'a> Document<'a> {
                 if !digits.bytes().all(|byte| byte.is_ascii_digit()) {
                     return Err(field_error(field, Problem::WrongType));
                 }
-                let account_id = credentials.account_id.insert(heapless::String::new());
-                account_id
-                    .push_str(digits)
-                    .map_err(|_| field_error(field, Problem::TooLong))
+                let account_id = credentials.account_id.insert(SecretString::new());
+                if account_id.push_str(digits) {
+                    Ok(())
+                } else {
+                    Err(field_error(field, Problem::TooLong))
+                }
             }
             Field::AccountId if is_null => {
                 scanner.literal(b"null")?;
@@ -242,13 +235,13 @@ impl<'a> Document<'a> {
                 Ok(())
             }
             Field::Code if is_string => {
-                let mut capped = Capped::new(self.code.insert(heapless::String::new()));
+                let mut capped = Capped::new(self.code.insert(SecretString::new()));
                 scanner.string(&mut capped)?;
                 self.code_cut = capped.cut;
                 Ok(())
             }
             Field::Message if is_string => {
-                secret::wipe_string(&mut self.message);
+                self.message.wipe();
                 let mut capped = Capped::new(&mut self.message);
                 scanner.string(&mut capped)?;
                 self.message_cut = capped.cut;
@@ -256,7 +249,7 @@ impl<'a> Document<'a> {
             }
             Field::Message if is_null => {
                 scanner.literal(b"null")?;
-                secret::wipe_string(&mut self.message);
+                self.message.wipe();
                 self.message_cut = false;
                 Ok(())
             }
@@ -275,7 +268,7 @@ impl<'a> Document<'a> {
                 credentials.secret_access_key.as_str(),
                 credentials.session_token.as_str(),
             ];
-            let mut known = [""; MAX_KNOWN_SECRETS + 2];
+            let mut known = [""; CLIENT_SECRETS + 2];
             for (slot, secret) in known.iter_mut().zip(secrets.iter().chain(own.iter())) {
                 *slot = secret;
             }
@@ -320,10 +313,6 @@ impl<'a> Document<'a> {
     }
 }
 
-/// How many secrets of the client a refusal is redacted of (the token, the secret key and the
-/// session token of the credentials it holds), besides the document's own.
-pub(crate) const MAX_KNOWN_SECRETS: usize = 3;
-
 /// Whether `text` is printable ASCII (space to `~`): no control character, DEL or non-ASCII.
 fn is_printable_ascii(text: &str) -> bool {
     text.bytes().all(|byte| matches!(byte, b' '..=b'~'))
@@ -338,23 +327,23 @@ trait Sink {
 /// Keeps as much text as fits and drops the rest (for `Code` and `Message`, shown truncated),
 /// noting that it was cut.
 struct Capped<'a, const N: usize> {
-    text: &'a mut heapless::String<N>,
+    text: &'a mut SecretString<N>,
     cut: bool,
 }
 
 impl<'a, const N: usize> Capped<'a, N> {
-    fn new(text: &'a mut heapless::String<N>) -> Self {
+    fn new(text: &'a mut SecretString<N>) -> Self {
         Self { text, cut: false }
     }
 }
 
 impl<const N: usize> Sink for Capped<'_, N> {
     fn push(&mut self, text: &str) {
-        if self.cut || text.is_empty() || self.text.push_str(text).is_ok() {
+        if self.cut || text.is_empty() || self.text.push_str(text) {
             return;
         }
         for character in text.chars() {
-            if self.text.push(character).is_err() {
+            if !self.text.push(character) {
                 self.cut = true;
                 return;
             }
@@ -432,13 +421,14 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Replaces `target` with the string at the position; too long for it is an error on `field`.
+    /// Replaces `target` (wiping it) with the string at the position; too long for it is an error
+    /// on `field`.
     fn string_into<const N: usize>(
         &mut self,
-        target: &mut heapless::String<N>,
+        target: &mut SecretString<N>,
         field: Field,
     ) -> Result<(), Error> {
-        target.clear();
+        target.wipe();
         let mut overflow = Overflow {
             target,
             overflowed: false,
@@ -656,13 +646,13 @@ impl<'a> Scanner<'a> {
 
 /// A field's string that must fit whole.
 struct Overflow<'a, const N: usize> {
-    target: &'a mut heapless::String<N>,
+    target: &'a mut SecretString<N>,
     overflowed: bool,
 }
 
 impl<const N: usize> Sink for Overflow<'_, N> {
     fn push(&mut self, text: &str) {
-        if !self.overflowed && self.target.push_str(text).is_err() {
+        if !self.overflowed && !self.target.push_str(text) {
             self.overflowed = true;
         }
     }

@@ -4,9 +4,9 @@
 //! The client holds three secrets: the IMDSv2 token, and the secret access key and session token
 //! of its credentials. They, and the send and receive buffers that carry them, are overwritten
 //! with volatile writes (the `zeroize` crate) that the optimiser cannot remove, over their whole
-//! capacity: a fixed-capacity string is first filled to capacity, so that no byte of an earlier,
-//! longer value survives past the current length, and a buffer is overwritten up to the highest
-//! byte written since it was last wiped (everything above is zero already).
+//! capacity: each string and buffer records the highest byte written since it was last wiped and
+//! a wipe overwrites everything up to it (an earlier, longer value included), so that the rest of
+//! its capacity is zero already; dropping a buffer overwrites all of it.
 //!
 //! What cannot be wiped, and how the client avoids it:
 //!
@@ -32,20 +32,107 @@ use zeroize::Zeroize;
 
 use crate::text::ShortText;
 
+/// How many secrets a client holds: the IMDSv2 token, the secret access key and the session token.
+pub(crate) const CLIENT_SECRETS: usize = 3;
+
 /// What replaces a secret in text the server chose.
 pub const REDACTION_MARK: &str = "[redacted]";
 
-/// Zero bytes to fill a string's spare capacity with, a chunk at a time.
-const ZEROS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+/// A fixed-capacity string that overwrites itself when wiped or dropped: the home of every secret
+/// the client keeps (the token, the credentials' fields) and of the text that may echo one.
+///
+/// It records the highest byte ever written since it was last wiped, so a wipe overwrites every
+/// byte that held data (a longer earlier value included) and the rest of its capacity is zero
+/// already: its whole capacity is clean after a wipe. Not `Copy`; `Debug` shows the length only.
+#[derive(Clone)]
+pub(crate) struct SecretString<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    /// Bytes from here on are zero: nothing was written there since the last wipe.
+    dirty: usize,
+}
 
-/// Overwrites every byte of `text`'s storage (its spare capacity too) and empties it.
-pub(crate) fn wipe_string<const N: usize>(text: &mut heapless::String<N>) {
-    // `heapless::String` offers no safe view of its spare capacity: fill it to capacity with
-    // zeros, so that the volatile wipe of the whole string below covers every byte.
-    while text.push_str(ZEROS).is_ok() {}
-    while text.push('\0').is_ok() {}
-    text.as_mut_str().zeroize();
-    text.clear();
+impl<const N: usize> SecretString<N> {
+    /// An empty string.
+    pub(crate) const fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+            dirty: 0,
+        }
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are appended, so the bytes are UTF-8.
+        core::str::from_utf8(self.bytes.get(..self.len).unwrap_or(&[])).unwrap_or("")
+    }
+
+    /// Appends `text` whole; `false` (and nothing appended) when it does not fit.
+    pub(crate) fn push_str(&mut self, text: &str) -> bool {
+        let end = self.len.saturating_add(text.len());
+        let Some(slot) = self.bytes.get_mut(self.len..end) else {
+            return false;
+        };
+        slot.copy_from_slice(text.as_bytes());
+        self.len = end;
+        self.dirty = self.dirty.max(end);
+        true
+    }
+
+    /// Appends `character`; `false` when it does not fit.
+    pub(crate) fn push(&mut self, character: char) -> bool {
+        self.push_str(character.encode_utf8(&mut [0; 4]))
+    }
+
+    /// Overwrites every byte that held data and empties the string.
+    pub(crate) fn wipe(&mut self) {
+        if let Some(held) = self.bytes.get_mut(..self.dirty) {
+            wipe_bytes(held);
+        }
+        self.len = 0;
+        self.dirty = 0;
+    }
+
+    /// The whole storage, to check in tests that it was wiped.
+    #[cfg(test)]
+    pub(crate) fn raw_bytes(&self) -> &[u8; N] {
+        &self.bytes
+    }
+}
+
+impl<const N: usize> Default for SecretString<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Drop for SecretString<N> {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl<const N: usize> core::ops::Deref for SecretString<N> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> PartialEq for SecretString<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<const N: usize> Eq for SecretString<N> {}
+
+impl<const N: usize> fmt::Debug for SecretString<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Redacted(self.len).fmt(f)
+    }
 }
 
 /// Overwrites `bytes` with zeros.
@@ -139,12 +226,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wipe_string_empties_and_keeps_the_capacity() {
-        let mut text = heapless::String::<70>::try_from("a longer secret value").unwrap();
-        text.truncate(3);
-        wipe_string(&mut text);
+    fn a_wipe_overwrites_every_byte_an_earlier_longer_value_held() {
+        let mut text = SecretString::<70>::new();
+        assert!(text.push_str("a longer secret value"));
+        text.wipe();
+        assert!(text.push_str("short"));
+        assert_eq!(text.as_str(), "short");
+        assert_eq!(
+            &text.raw_bytes()[5..21],
+            &[0; 16],
+            "the longer value was wiped"
+        );
+        text.wipe();
         assert!(text.is_empty());
-        assert!(text.push_str(&"x".repeat(70)).is_ok());
+        assert_eq!(text.raw_bytes(), &[0; 70]);
+    }
+
+    #[test]
+    fn a_secret_string_takes_whole_text_and_shows_its_length() {
+        let mut text = SecretString::<8>::new();
+        assert!(text.push_str("1234567"));
+        assert!(!text.push_str("89"), "does not fit");
+        assert!(!text.push('\u{e9}'), "two bytes do not fit");
+        assert!(text.push('8'));
+        assert_eq!(text.as_str(), "12345678");
+        assert_eq!(format!("{text:?}"), "<redacted, 8 bytes>");
+        assert_eq!(text.clone(), text);
     }
 
     #[test]

@@ -47,8 +47,8 @@ use crate::diagnostic::{Diagnostic, Method};
 use crate::endpoint::TOKEN_PATH;
 use crate::error::{Context, Error, ErrorKind, FallbackReason, Step};
 use crate::http::{Head, Request};
-use crate::json::MAX_KNOWN_SECRETS;
 use crate::role::{self, RoleName};
+use crate::secret::CLIENT_SECRETS;
 use crate::settings::names::Source;
 use crate::settings::{CredentialsApi, Settings};
 use crate::time::{Instant, UnixTime};
@@ -206,7 +206,7 @@ impl Policy {
 
     /// The secrets the client holds (the token, the secret key and the session token; empty when
     /// absent), which no request path or error may carry.
-    pub(crate) fn secrets(&self) -> [&str; MAX_KNOWN_SECRETS] {
+    pub(crate) fn secrets(&self) -> [&str; CLIENT_SECRETS] {
         [
             self.token.value(),
             self.credentials.secret_access_key(),

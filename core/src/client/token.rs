@@ -4,12 +4,12 @@
 //! requested). A token whose TTL is 120 s or less is never reused: it serves the one request that
 //! follows its fetch. The token never leaves this type except to be written into a request header.
 //! It is wiped (over the string's whole capacity) when it is dropped after a 401, replaced, reset
-//! or dropped with the client.
+//! or dropped with the client (it lives in a `SecretString`).
 
 use core::fmt;
 
 use crate::error::{Context, Error, ErrorKind};
-use crate::secret::{self, Redacted};
+use crate::secret::{Redacted, SecretString};
 use crate::time::Instant;
 
 /// Longest IMDSv2 token accepted.
@@ -32,7 +32,7 @@ enum Freshness {
 /// The cached token. `Debug` shows its length only. Not `Copy`: a copy could not be wiped.
 #[derive(Clone)]
 pub(super) struct TokenCache {
-    value: heapless::String<TOKEN_CAPACITY>,
+    value: SecretString<TOKEN_CAPACITY>,
     freshness: Freshness,
 }
 
@@ -40,7 +40,7 @@ impl TokenCache {
     /// No token.
     pub(super) const fn new() -> Self {
         Self {
-            value: heapless::String::new(),
+            value: SecretString::new(),
             freshness: Freshness::Absent,
         }
     }
@@ -74,7 +74,7 @@ impl TokenCache {
 
     /// Drops the token (after a 401, or on reset), wiping it.
     pub(super) fn clear(&mut self) {
-        secret::wipe_string(&mut self.value);
+        self.value.wipe();
         self.freshness = Freshness::Absent;
     }
 
@@ -82,9 +82,9 @@ impl TokenCache {
     /// The token replaces the one cached (which is wiped), copied in place from `body`.
     pub(super) fn store(&mut self, body: &[u8], now: Instant, ttl_secs: u32) -> Result<(), Error> {
         let token = validate(body)?;
-        secret::wipe_string(&mut self.value);
+        self.value.wipe();
         // `validate` checked that it fits.
-        let _ = self.value.push_str(token);
+        self.value.push_str(token);
         let expires_at = now.add_millis(u64::from(ttl_secs).saturating_mul(1_000));
         let stale_at = Instant::from_millis(
             expires_at
@@ -94,12 +94,6 @@ impl TokenCache {
         );
         self.freshness = Freshness::Fresh { stale_at };
         Ok(())
-    }
-}
-
-impl Drop for TokenCache {
-    fn drop(&mut self) {
-        secret::wipe_string(&mut self.value);
     }
 }
 
