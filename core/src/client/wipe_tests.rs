@@ -81,14 +81,19 @@ fn send(client: &mut Client, at: u64, needle: &str) {
     assert!(all_zero(client.transport.raw_buffers().0));
 }
 
+/// Connects at 0 ms and has the token request answered at 1 ms: the client holds the token.
+fn connected_with_token(c: &mut Client) {
+    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
+    c.handle_connected(t(0)).unwrap();
+    send(c, 0, "PUT /latest/api/token");
+    c.handle_data(t(1), ok(TOKEN).as_bytes()).unwrap();
+}
+
 #[test]
 fn each_exchange_leaves_both_buffers_wiped() {
     let mut c = client();
     c.start_credentials(t(0), wall()).unwrap();
-    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
-    c.handle_connected(t(0)).unwrap();
-    send(&mut c, 0, "PUT /latest/api/token");
-    c.handle_data(t(1), ok(TOKEN).as_bytes()).unwrap();
+    connected_with_token(&mut c);
     assert_buffers_wiped(&c);
     send(&mut c, 1, TOKEN);
     c.handle_data(t(2), ok_chunked("my-role").as_bytes())
@@ -112,10 +117,7 @@ fn each_exchange_leaves_both_buffers_wiped() {
 fn a_metadata_body_stays_until_the_next_operation() {
     let mut c = client();
     c.start_get(t(0), "instance-id").unwrap();
-    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
-    c.handle_connected(t(0)).unwrap();
-    send(&mut c, 0, "PUT /latest/api/token");
-    c.handle_data(t(1), ok(TOKEN).as_bytes()).unwrap();
+    connected_with_token(&mut c);
     send(&mut c, 1, "instance-id");
     c.handle_data(t(2), ok("i-0123").as_bytes()).unwrap();
     assert!(matches!(c.poll(t(2)), Ok(Action::Done)));
@@ -128,10 +130,7 @@ fn a_metadata_body_stays_until_the_next_operation() {
 fn reset_wipes_the_token_the_credentials_and_a_partial_response() {
     let mut c = client();
     c.start_credentials(t(0), wall()).unwrap();
-    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
-    c.handle_connected(t(0)).unwrap();
-    send(&mut c, 0, "PUT /latest/api/token");
-    c.handle_data(t(1), ok(TOKEN).as_bytes()).unwrap();
+    connected_with_token(&mut c);
     send(&mut c, 1, TOKEN);
     c.handle_data(t(2), ok("my-role").as_bytes()).unwrap();
     send(&mut c, 2, "my-role");
@@ -169,10 +168,7 @@ fn cancel_wipes_the_exchange_in_flight() {
 fn debug_shows_the_send_action_by_length() {
     let mut c = client();
     c.start_credentials(t(0), wall()).unwrap();
-    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
-    c.handle_connected(t(0)).unwrap();
-    send(&mut c, 0, "PUT");
-    c.handle_data(t(1), ok(TOKEN).as_bytes()).unwrap();
+    connected_with_token(&mut c);
     let action = c.poll(t(1)).unwrap();
     let Action::Send { data, .. } = action else {
         panic!("expected Send, got {action:?}");

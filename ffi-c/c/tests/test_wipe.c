@@ -6,8 +6,8 @@
  * holds one copy of each (none left in its send or receive buffer), none after
  * imds_client_reset() and none after imds_client_deinit(). A heap client (imds_client_new()) is
  * scanned by the allocator as imds_client_free() gives its memory back: this program replaces
- * malloc and free with wrappers around glibc's own (as test_alloc.c does), and free() scans
- * every block the client owned before releasing it. A refused document whose Message echoes the
+ * malloc and free with wrappers around glibc's own (malloc_hooks.h), and free() scans every
+ * block the client owned before releasing it. A refused document whose Message echoes the
  * token leaves no copy in the client's last error either.
  *
  *   test_wipe PATH/TO/imds-mock
@@ -33,12 +33,6 @@ static const char *mock_path;
 static const char TOKEN_PREFIX[] = "mock-imds-token-";
 static const char SECRET_ACCESS_KEY[] = "mockSecret/EXAMPLE+Key0123456789abcdefghi";
 static const char SESSION_TOKEN[] = "mockSessionToken/EXAMPLE+Token0123456789==";
-
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t count, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void __libc_free(void *ptr);
 
 /* While set, free() scans each block it is given and counts the secrets it finds. */
 static volatile int scanning;
@@ -71,42 +65,11 @@ static copies scan(const void *data, size_t len)
     return found;
 }
 
-void *malloc(size_t size)
+static void on_allocation(void)
 {
-    return __libc_malloc(size);
 }
 
-void *calloc(size_t count, size_t size)
-{
-    return __libc_calloc(count, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-    return __libc_realloc(ptr, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    return __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    void *ptr = __libc_memalign(align, size);
-    if (ptr == NULL) {
-        return 12; /* ENOMEM */
-    }
-    *out = ptr;
-    return 0;
-}
-
-void free(void *ptr)
+static void on_free(void *ptr)
 {
     if (scanning && ptr != NULL) {
         size_t len = malloc_usable_size(ptr);
@@ -115,8 +78,9 @@ void free(void *ptr)
         bytes_scanned += (long)len;
         secrets_found += (long)(found.token + found.secret_access_key + found.session_token);
     }
-    __libc_free(ptr);
 }
+
+#include "malloc_hooks.h"
 
 /* An aligned block of caller storage for a client. */
 static union {
