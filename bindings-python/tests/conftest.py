@@ -124,7 +124,10 @@ NEVER_ANSWERS = script(responses=[{"delay_ms": 3_600_000, "times": 0}])
 # Every request one credentials fetch makes to an IMDS that never answers, at the default settings
 # (1 s timeout): the token request times out, so the fetch falls back to IMDSv1 on a new
 # connection, where the role-list request times out too and the fetch fails.
-ONE_FETCH_THAT_TIMES_OUT = [(1, "PUT /latest/api/token"), (2, "GET /latest/meta-data/iam/security-credentials/")]
+ONE_FETCH_THAT_TIMES_OUT = [
+    (1, "PUT /latest/api/token"),
+    (2, "GET /latest/meta-data/iam/security-credentials/"),
+]
 
 # An IMDS whose credentials answer comes late (within the default 1 s timeout), so that callers
 # arrive while the exchange is in flight.
@@ -138,6 +141,11 @@ ONE_EXCHANGE = [
     (1, "GET /latest/meta-data/iam/security-credentials/"),
     (1, f"GET /latest/meta-data/iam/security-credentials/{ROLE}"),
 ]
+
+
+def access_key_ids(outcomes: List[Any]) -> List[Any]:
+    """The access key id of each outcome that is credentials; any other outcome as it is."""
+    return [getattr(outcome, "access_key_id", outcome) for outcome in outcomes]
 
 
 def assert_one_failure_for_all(outcomes: List[Any], count: int) -> None:

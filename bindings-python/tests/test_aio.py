@@ -19,6 +19,7 @@ from conftest import (
     SLOW_CREDENTIALS,
     SESSION_TOKEN,
     Mock,
+    access_key_ids,
     assert_one_failure_for_all,
     closed_port,
     script,
@@ -72,7 +73,9 @@ def test_connect_failed() -> None:
 
 
 def call_from_tasks(
-    provider: imds.aio.Provider, count: int, with_first: Optional[Callable[[asyncio.Future[Any]], None]] = None
+    provider: imds.aio.Provider,
+    count: int,
+    with_first: Optional[Callable[[asyncio.Future[Any]], None]] = None,
 ) -> List[Any]:
     """What `provider.credentials()` gave each of `count` tasks of one event loop that call it at
     once (credentials, or the exception raised); `with_first` gets the first task before it runs."""
@@ -95,7 +98,7 @@ def test_provider_tasks_share_one_successful_fetch(start_mock: Callable[..., Moc
     mock.close()  # the log is complete once the mock has stopped
 
     assert mock.lines_by_connection() == ONE_EXCHANGE
-    assert [getattr(outcome, "access_key_id", outcome) for outcome in outcomes] == [ACCESS_KEY_ID] * 100
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 100
 
 
 def test_provider_tasks_share_one_failing_fetch(start_mock: Callable[..., Mock]) -> None:
@@ -156,7 +159,7 @@ def test_cancelling_the_caller_that_started_the_fetch(
 
     assert handlers[0].fired, "the first caller was cancelled while the fetch was in flight"
     assert isinstance(outcomes[0], asyncio.CancelledError)
-    assert [getattr(outcome, "access_key_id", outcome) for outcome in outcomes[1:]] == [ACCESS_KEY_ID] * 99
+    assert access_key_ids(outcomes[1:]) == [ACCESS_KEY_ID] * 99
     assert asyncio.run(provider.credentials()).access_key_id == ACCESS_KEY_ID, "from the cache"
     provider.close()
     mock.close()
@@ -170,12 +173,20 @@ def test_a_cancelled_shared_fetch_is_started_again(
     # its token, which this IMDS never gives: the callers, which were not cancelled, do not share
     # the cancellation but start a new fetch (whose token request times out in turn, so it falls
     # back to IMDSv1).
-    mock = start_mock(script(responses=[{"path": "/latest/api/token", "delay_ms": 3_600_000, "times": 0}]))
-    imds_debug_handler(WhenTokenRequestSent(lambda: asyncio.current_task().cancel()))  # type: ignore[union-attr]
+    mock = start_mock(
+        script(responses=[{"path": "/latest/api/token", "delay_ms": 3_600_000, "times": 0}])
+    )
+
+    def cancel_the_shared_fetch() -> None:  # called from inside it
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+
+    imds_debug_handler(WhenTokenRequestSent(cancel_the_shared_fetch))
     outcomes = call_from_tasks(imds.aio.Provider(endpoint=mock.endpoint), 100)
     mock.close()
 
-    assert [getattr(outcome, "access_key_id", outcome) for outcome in outcomes] == [ACCESS_KEY_ID] * 100
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 100
     assert mock.lines_by_connection() == [
         (1, "PUT /latest/api/token"),  # the cancelled fetch
         (2, "PUT /latest/api/token"),  # the next one

@@ -18,6 +18,7 @@ from conftest import (
     ROLE,
     SLOW_CREDENTIALS,
     Mock,
+    access_key_ids,
     assert_one_failure_for_all,
     script,
 )
@@ -119,7 +120,9 @@ def test_shared_by_eight_threads(mock: Mock) -> None:
     provider.close()
 
 
-def call_from_threads(provider: imds.Provider, count: int) -> List[Union[imds.Credentials, BaseException]]:
+def call_from_threads(
+    provider: imds.Provider, count: int
+) -> List[Union[imds.Credentials, BaseException]]:
     """What `provider.credentials()` gave each of `count` threads that call it at once."""
     barrier = threading.Barrier(count)
     outcomes: List[Union[imds.Credentials, BaseException]] = []
@@ -163,7 +166,7 @@ def test_threads_share_one_successful_fetch(start_mock: Callable[..., Mock]) -> 
     mock.close()
 
     assert mock.lines_by_connection() == ONE_EXCHANGE
-    assert [getattr(outcome, "access_key_id", outcome) for outcome in outcomes] == [ACCESS_KEY_ID] * 32
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 32
 
 
 def test_timeout_then_still_usable(start_mock: Callable[..., Mock]) -> None:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from ._imds import Credentials
 
+    Fetch = Callable[[], Coroutine[Any, Any, Credentials]]
+
 __all__ = ["AsyncSingleFlight"]
 
 
@@ -41,8 +43,9 @@ class AsyncSingleFlight:
     (and fills the provider's cache). Should the shared task itself be cancelled (its event loop
     shutting down), the callers that were not cancelled start a new one instead of sharing the
     cancellation. Safe for the tasks of one event loop at a time; a task left pending by an
-    earlier loop is not awaited from another. On Python 3.12 and later the task starts eagerly, so
-    a call the cache answers costs no trip through the event loop.
+    earlier loop is not awaited from another. On Python 3.12 and later the task starts eagerly
+    (unless the loop has a task factory of its own), so a call the cache answers costs no trip
+    through the event loop.
     """
 
     __slots__ = ("_flight",)
@@ -50,17 +53,19 @@ class AsyncSingleFlight:
     def __init__(self) -> None:
         self._flight: Optional[_Flight] = None
 
-    async def call(self, function: Callable[[], Coroutine[Any, Any, Credentials]]) -> Credentials:
-        """``await function()``, or the outcome of the call in flight (whose function is the same)."""
+    async def call(self, function: Fetch) -> Credentials:
+        """``await function()``, or the outcome of the call in flight (its function is the same)."""
         loop = asyncio.get_running_loop()
         while True:
             flight = self._flight
             if flight is None or flight.task is None or flight.task.get_loop() is not loop:
                 flight = self._flight = _Flight()
-                if sys.version_info >= (3, 12):  # may run to its end before returning
-                    flight.task = asyncio.Task(self._run(flight, function), loop=loop, eager_start=True)
+                shared = self._run(flight, function)
+                if sys.version_info >= (3, 12) and loop.get_task_factory() is None:
+                    # Runs until it first waits, maybe to its end, before returning.
+                    flight.task = asyncio.Task(shared, loop=loop, eager_start=True)
                 else:
-                    flight.task = loop.create_task(self._run(flight, function))
+                    flight.task = loop.create_task(shared)
             if not flight.task.done():
                 waiter = loop.create_future()
                 flight.waiters.append(waiter)
@@ -71,7 +76,7 @@ class AsyncSingleFlight:
                 return flight.value
             # The shared task was cancelled, not this caller: start another.
 
-    async def _run(self, flight: _Flight, function: Callable[[], Coroutine[Any, Any, Credentials]]) -> None:
+    async def _run(self, flight: _Flight, function: Fetch) -> None:
         """The shared task: keeps the outcome on ``flight`` (so the task itself never fails with
         an exception nobody retrieves) and wakes the callers waiting for it."""
         try:

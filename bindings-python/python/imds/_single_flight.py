@@ -9,9 +9,9 @@ that free while its credentials are fresh).
 
 An exception is shared as one copy per caller (same class, message, attributes, cause and the
 traceback of where the shared call failed): raising one exception object in many threads or tasks
-would rewrite its ``__traceback__`` under the others. A call that ends by a ``BaseException`` that is
-not an ``Exception`` (``KeyboardInterrupt`` in the caller's thread, ``CancelledError`` of the shared
-task) concerns only its own caller: the waiting callers start or join a new call instead.
+would rewrite its ``__traceback__`` under the others. A call that ends by a ``BaseException`` that
+is not an ``Exception`` (``KeyboardInterrupt`` in the caller's thread, ``CancelledError`` of the
+shared task) concerns only its own caller: the waiting callers start or join a new call instead.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ class Provider:
     provider only drives it. It is safe to share between threads, which share one fetch: while a
     fetch is in flight, a caller waits for its outcome (the same credentials, or a copy of the same
     exception) instead of making requests of its own, so threads calling while IMDS does not
-    answer all fail after one fetch's time, not one after the other. The call after a fetch has ended starts the next one
-    (answered from the cache while the credentials are fresh).
+    answer all fail after one fetch's time, not one after the other. The call after a fetch has
+    ended starts the next one (answered from the cache while the credentials are fresh).
 
     ``clock`` (monotonic milliseconds), ``wall_clock`` (seconds since the epoch) and ``sleep``
     (used for retry back-off; it must advance ``clock``) can be injected to test caching, refresh
