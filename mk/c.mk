@@ -42,7 +42,7 @@ C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c deps-c-release lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
 	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
-	check-extra-c
+	check-extra-c test-c-fetch-metadata
 
 deps-c:
 	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
@@ -68,7 +68,8 @@ build-c: lib-c
 	@mkdir -p $(C_BUILD)
 	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/imds $(C_SRC)/imds.c $(C_SRC)/driver.c -L$(C_DEBUG_LIB) $(C_LIBS)
 
-test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme
+test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme \
+	test-c-fetch-metadata
 
 # include/imds.h is what the pinned cbindgen generates (also part of `cargo test`).
 test-c-header:
@@ -95,6 +96,17 @@ test-c-alloc: lib-c build-testkit
 	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_alloc $(C_SRC)/tests/test_alloc.c $(C_SRC)/driver.c \
 		-L$(C_DEBUG_LIB) $(C_LIBS)
 	$(C_BUILD)/test_alloc $(C_MOCK)
+
+# imds_fetch_metadata() (the blocking metadata read) against the mock, under ASan + UBSan and
+# under valgrind.
+test-c-fetch-metadata: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/test_fetch_metadata_asan \
+		$(C_SRC)/tests/test_fetch_metadata.c -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_fetch_metadata_asan $(C_MOCK)
+	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_fetch_metadata $(C_SRC)/tests/test_fetch_metadata.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_VALGRIND) $(C_BUILD)/test_fetch_metadata $(C_MOCK)
 
 # The README's C example, extracted between its markers, built and run against the mock.
 test-c-readme: lib-c build-testkit
