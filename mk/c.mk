@@ -42,7 +42,7 @@ C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c deps-c-release lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
 	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
-	check-extra-c test-c-fetch-metadata
+	check-extra-c test-c-fetch-metadata install-c-headers test-c-cxx-wrapper
 
 deps-c:
 	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
@@ -69,7 +69,7 @@ build-c: lib-c
 	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/imds $(C_SRC)/imds.c $(C_SRC)/driver.c -L$(C_DEBUG_LIB) $(C_LIBS)
 
 test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme \
-	test-c-fetch-metadata
+	test-c-fetch-metadata test-c-cxx-wrapper
 
 # include/imds.h is what the pinned cbindgen generates (also part of `cargo test`).
 test-c-header:
@@ -108,6 +108,19 @@ test-c-fetch-metadata: lib-c build-testkit
 		-L$(C_DEBUG_LIB) $(C_LIBS)
 	$(C_VALGRIND) $(C_BUILD)/test_fetch_metadata $(C_MOCK)
 
+# include/imds.hpp, the C++17 wrapper, as installed (`install-c-headers` into a staging
+# directory, nothing else on the include path but the test harness), in two translation units,
+# with strict warnings, -fno-exceptions -fno-rtti, under ASan + UBSan, against the mock.
+C_STAGE := $(C_BUILD)/stage
+C_CXX_WRAPPER_FLAGS := -std=c++17 $(C_WARN) -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+	-Wold-style-cast -fno-exceptions -fno-rtti -g -I$(C_STAGE)/prefix/include -I$(C_SRC)/tests
+test-c-cxx-wrapper: lib-c build-testkit
+	@rm -rf $(C_STAGE)
+	$(MAKE) --no-print-directory install-c-headers DESTDIR=$(C_STAGE) PREFIX=/prefix
+	$(C_CXX) $(C_CXX_WRAPPER_FLAGS) $(C_SAN) -o $(C_BUILD)/test_cxx_wrapper \
+		$(C_SRC)/tests/test_cxx_wrapper.cpp $(C_SRC)/tests/cxx_second_unit.cpp -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_cxx_wrapper $(C_MOCK)
+
 # The README's C example, extracted between its markers, built and run against the mock.
 test-c-readme: lib-c build-testkit
 	@mkdir -p $(C_BUILD)
@@ -118,8 +131,13 @@ test-c-readme: lib-c build-testkit
 	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/with_mock $(C_SRC)/tests/with_mock.c
 	$(C_BUILD)/with_mock $(C_MOCK) --expect ASIAMOCKEXAMPLE00001 -- $(C_BUILD)/readme_example
 
-# `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.pc and the `imds` command.
+# `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.hpp, imds.pc and the `imds` command.
 install: install-c
+
+# The C header and the C++ wrapper (test-c-cxx-wrapper compiles against this step's output).
+install-c-headers:
+	install -d $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(ROOT)/include/imds.h $(ROOT)/include/imds.hpp $(DESTDIR)$(PREFIX)/include/
 
 # The `imds` command linked statically against the size-optimised library, stripped.
 build-c-release: lib-c-release
@@ -128,11 +146,10 @@ build-c-release: lib-c-release
 		-L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
 	strip $(C_BUILD)/release/imds
 
-install-c: build-c-release
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+install-c: build-c-release install-c-headers
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(C_RELEASE_LIB)/libimds.a $(DESTDIR)$(PREFIX)/lib/libimds.a
 	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so
-	install -m 644 $(ROOT)/include/imds.h $(DESTDIR)$(PREFIX)/include/imds.h
 	install -m 755 $(C_BUILD)/release/imds $(DESTDIR)$(PREFIX)/bin/imds
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e "s|@VERSION@|$$(sed -n 's/^#define IMDS_VERSION_STRING "imds\/\(.*\)"/\1/p' $(ROOT)/include/imds.h)|" \
 		$(ROOT)/ffi-c/imds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/imds.pc
