@@ -17,8 +17,8 @@
  *
  * and the earliest deadline of all clients is epoll_wait()'s timeout: a CONNECT, SEND or RECEIVE
  * whose deadline passes is reported with imds_client_handle_timeout(), a WAIT polls again.
- * Nothing blocks except epoll_wait() (and getaddrinfo() for an endpoint given by name: IMDS
- * endpoints are IP literals, which are parsed without it). Plain http endpoints only.
+ * Nothing blocks except epoll_wait() (and getaddrinfo() for an endpoint given by name; IMDS
+ * endpoints are IP literals, which it parses without a lookup). Plain http endpoints only.
  *
  * Prints one line per operation (`credentials: ASIA... expires 1893456000`,
  * `placement/region: us-east-1`, or `NAME: failed: MESSAGE`), then how many clients were waiting
@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -138,46 +137,30 @@ static imds_io_error classify(int error)
                : IMDS_IO_ERROR_OTHER;
 }
 
-/* Fills addr from an IP literal, else (blocking) from the resolver. */
+/* The address to connect to: getaddrinfo() parses an IP literal without a lookup (a name is
+ * looked up, blocking the loop: IMDS endpoints are IP literals). */
 static int resolve(imds_str host, uint16_t port, struct sockaddr_storage *addr,
                    socklen_t *addr_len)
 {
     char name[256];
+    char service[8];
     if (host.len == 0 || host.len >= sizeof name) {
         return -1;
     }
     memcpy(name, host.data, host.len);
     name[host.len] = '\0';
-    memset(addr, 0, sizeof *addr);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
-    if (inet_pton(AF_INET, name, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *addr_len = sizeof *v4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, name, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *addr_len = sizeof *v6;
-        return 0;
-    }
+    snprintf(service, sizeof service, "%u", (unsigned)port);
     struct addrinfo hints;
     struct addrinfo *found = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(name, NULL, &hints, &found) != 0 || found == NULL) {
+    hints.ai_flags = AI_NUMERICSERV;
+    if (getaddrinfo(name, service, &hints, &found) != 0 || found == NULL) {
         return -1;
     }
     memcpy(addr, found->ai_addr, found->ai_addrlen);
     *addr_len = found->ai_addrlen;
     freeaddrinfo(found);
-    if (addr->ss_family == AF_INET) {
-        v4->sin_port = htons(port);
-    } else {
-        v6->sin6_port = htons(port);
-    }
     return 0;
 }
 

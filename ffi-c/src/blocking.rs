@@ -12,7 +12,7 @@ use core::ptr::NonNull;
 use imds_core::blocking;
 use imds_core::{Client, Error, ErrorKind, Instant};
 
-use crate::client::{Handle, imds_client, live_mut};
+use crate::client::{Handle, imds_client, live_mut, with_client};
 use crate::credentials::imds_credentials;
 use crate::ffi::{self, Failure};
 use crate::result::imds_result;
@@ -87,11 +87,7 @@ pub extern "C" fn imds_fetch_metadata(
     body_len_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        let handle = match live_mut(client) {
-            Ok(handle) => handle,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_client(client, |handle| {
             let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
             let buf = NonNull::new(buf).ok_or(Failure::Code(imds_result::NullParameter))?;
             let body_len_out = ffi::try_out(body_len_out)?;
@@ -109,8 +105,7 @@ pub extern "C" fn imds_fetch_metadata(
             // overlap the client; `body.len() <= buf_len` (checked above).
             unsafe { buf.as_ptr().copy_from_nonoverlapping(body.as_ptr(), body.len()) };
             Ok(())
-        })();
-        handle.record(outcome)
+        })
     }
 }
 

@@ -143,7 +143,7 @@ fn live_ref<'a>(ptr: *const imds_client) -> Result<&'a Handle, Failure> {
 }
 
 /// Runs `call` on a live client and records its failure as the client's last error.
-fn with_client(
+pub(crate) fn with_client(
     client: *mut imds_client,
     call: impl FnOnce(&mut Handle) -> Result<(), Failure>,
 ) -> imds_result {

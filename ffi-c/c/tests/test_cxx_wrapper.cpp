@@ -11,10 +11,6 @@
  */
 #include <imds.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -58,23 +54,6 @@ imds::Settings settings_for_port(unsigned port)
     auto settings = config->resolve();
     CHECK(settings.ok(), "resolve");
     return std::move(settings).value();
-}
-
-/* A loopback port nothing listens on. */
-unsigned closed_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    unsigned port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
 }
 
 void test_version_and_results()

@@ -1,9 +1,10 @@
 /*
  * test_fetch_metadata.c: imds_fetch_metadata(), the blocking metadata read, from C: NULL
- * arguments, a deinitialised client, bad paths, a buffer one byte short (IMDS_RESULT_BUFFER_TOO_SMALL
- * with the needed length, the buffer untouched, the body still on the client), an exact buffer,
- * a body of several KiB, a 404, a retried 500, the token shared with imds_fetch_credentials(),
- * and the disabled, https and nothing-listens cases, over loopback against imds-mock.
+ * arguments, a deinitialised client, bad paths, a buffer one byte short
+ * (IMDS_RESULT_BUFFER_TOO_SMALL with the needed length, the buffer untouched, the body still on
+ * the client), an exact buffer, a body of several KiB, a 404, a retried 500, the token shared
+ * with imds_fetch_credentials(), and the disabled, https and nothing-listens cases, over loopback
+ * against imds-mock.
  *
  *   test_fetch_metadata PATH/TO/imds-mock
  *
@@ -13,53 +14,21 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "harness.h"
+#include "fixtures.h"
 #include "imds.h"
 
 static const char *mock_path;
 
-/* Writes a string argument as pointer + length. */
-#define STR(s) (s), strlen(s)
-
 /* The byte a buffer is filled with to see that nothing was written. */
 #define UNTOUCHED 0x5A
-
-/* An aligned block of caller storage for a client. */
-typedef union storage {
-    max_align_t align;
-    unsigned char bytes[64 * 1024];
-} storage;
-
-/* Settings with only the given code values (pairs of key, value; NULL ends). */
-static imds_settings *settings_with(const char *const *pairs)
-{
-    imds_config *config = NULL;
-    imds_settings *settings = NULL;
-    if (imds_config_new(&config) != IMDS_RESULT_OK) {
-        return NULL;
-    }
-    for (; pairs != NULL && pairs[0] != NULL; pairs += 2) {
-        imds_result r = imds_config_set(config, IMDS_SOURCE_CODE, STR(pairs[0]), STR(pairs[1]));
-        CHECK(r == IMDS_RESULT_OK, "set %s: %u", pairs[0], r);
-    }
-    imds_result r = imds_config_resolve(config, &settings);
-    CHECK(r == IMDS_RESULT_OK, "resolve: %u", r);
-    imds_config_free(config);
-    return settings;
-}
 
 /* A new heap client for http://127.0.0.1:port. */
 static imds_client *client_for_port(unsigned port)
 {
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", port);
-    const char *pairs[] = {"endpoint", endpoint, NULL};
-    imds_settings *settings = settings_with(pairs);
+    imds_settings *settings = settings_for_port(port);
     imds_client *client = NULL;
     CHECK(imds_client_new(settings, 21, &client) == IMDS_RESULT_OK, "new client");
     imds_settings_free(settings);
@@ -183,24 +152,6 @@ static void test_arguments(void)
     CHECK(len == 4242 && untouched(buf, sizeof buf), "no output on failure");
     imds_client_free(client);
     imds_settings_free(settings);
-}
-
-/* A loopback port nothing listens on. */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
 }
 
 static void test_against_mock(void)
