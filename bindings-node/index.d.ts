@@ -23,6 +23,11 @@ export declare class Client {
   /** The settings this client uses. */
   get settings(): Settings
   /**
+   * Names the program in `User-Agent: imds/<version> (<name>)` (a new client says `node`).
+   * Characters other than ASCII letters, digits and `.-_/+` are dropped; at most 32 are kept.
+   */
+  setBinding(name: string): void
+  /**
    * Starts fetching credentials. `wallMs` is the wall-clock time (`Date.now()`) against which
    * expirations are compared; by default the system clock.
    */
@@ -31,7 +36,7 @@ export declare class Client {
    * Starts reading a metadata path: relative to `/latest/meta-data/` (`placement/region`), or
    * absolute when it starts with `/latest/`.
    */
-  startGet(path: string, now: number): void
+  startGet(now: number, path: string): void
   /**
    * What to do next. Throws when the operation failed (terminal for it; the client stays
    * usable).
@@ -55,8 +60,10 @@ export declare class Client {
    */
   handleIoError(now: number, kind: 'connectionRefused' | 'connectFailed' | 'connectionReset' | 'other'): void
   /**
-   * The host closed the connection on its own between operations (after `done` or an error):
-   * the next operation connects anew.
+   * The connection is gone without the client asking: the host closed it, or saw the server
+   * close it while the client was not using it (between operations, before the first action
+   * of one, during a back-off). The next request connects anew. Throws `invalid_state` while a
+   * connect, send or receive is pending (report its failure instead).
    */
   handleClosed(): void
   /** The deadline of the current action passed. */

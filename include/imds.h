@@ -21,13 +21,19 @@
 
 /** The version of this header (compare with imds_version() at run time). */
 #define IMDS_VERSION_MAJOR 0
-#define IMDS_VERSION_MINOR 1
+#define IMDS_VERSION_MINOR 2
 #define IMDS_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
-#define IMDS_VERSION_NUMBER 100
+#define IMDS_VERSION_NUMBER 200
 /** What imds_version() returns for this version. */
-#define IMDS_VERSION_STRING "imds/0.1.0"
+#define IMDS_VERSION_STRING "imds/0.2.0"
 
+
+/**
+ * How many diagnostics a client keeps until they are taken (`imds_client_next_diagnostic()`);
+ * when more come, the oldest is dropped.
+ */
+#define IMDS_DIAGNOSTIC_CAPACITY 8
 
 /**
  * A buffer of this many bytes always holds one error message, diagnostic, trace line, usage
@@ -113,7 +119,8 @@ enum imds_result
    */
   IMDS_RESULT_OTHER_ERROR = 1000,
   /**
-   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED`), or that setting was invalid (fail closed).
+   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`; an invalid value of that setting is
+   * `IMDS_RESULT_INVALID_SETTING`).
    */
   IMDS_RESULT_DISABLED = 1001,
   /**
@@ -713,9 +720,9 @@ imds_result imds_client_start_credentials(struct imds_client *client,
  * not UTF-8); `IMDS_RESULT_DISABLED`; `IMDS_RESULT_INVALID_STATE`.
  */
 imds_result imds_client_start_get(struct imds_client *client,
+                                  uint64_t now_ms,
                                   const char *path,
-                                  size_t path_len,
-                                  uint64_t now_ms);
+                                  size_t path_len);
 
 /**
  * Stores in `*action_out` what to do next (see `imds_action_kind`). A result other than
@@ -737,6 +744,18 @@ imds_result imds_client_poll(struct imds_client *client,
  * `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
  */
 imds_result imds_client_handle_connected(struct imds_client *client, uint64_t now_ms);
+
+/**
+ * Reports that, instead of connecting for `IMDS_ACTION_KIND_CONNECT`, the host handed over an
+ * open keep-alive connection to the same host, port and scheme that it kept from an earlier
+ * exchange (a pool shared by clients). As `imds_client_handle_connected()`, except that the
+ * server may have closed it while idle: a request that fails on it before any byte comes back is
+ * sent again, once, on a new connection.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+ * `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
+ */
+imds_result imds_client_handle_connected_reused(struct imds_client *client, uint64_t now_ms);
 
 /**
  * Feeds `len` bytes that arrived on the connection (copied; any length, including more than the
@@ -778,11 +797,14 @@ imds_result imds_client_handle_io_error(struct imds_client *client,
 imds_result imds_client_handle_timeout(struct imds_client *client, uint64_t now_ms);
 
 /**
- * Reports that the host closed the connection on its own between operations (after `DONE` or an
- * error), so the next operation connects anew.
+ * Reports that the connection is gone without the client asking: the host closed it on its
+ * own, or saw the server close it while the client was not using it (between operations, after
+ * an operation started but before its first action, or during a `WAIT`). The next request
+ * connects anew, and no request is logged that was never sent.
  *
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
- * `IMDS_RESULT_INVALID_STATE` (an operation is running: use `imds_client_handle_io_error()`).
+ * `IMDS_RESULT_INVALID_STATE` (a connect, send or receive is pending: report its failure with
+ * `imds_client_handle_io_error()` or `imds_client_handle_eof()`).
  */
 imds_result imds_client_handle_closed(struct imds_client *client);
 
@@ -801,6 +823,26 @@ imds_result imds_client_handle_unsupported(struct imds_client *client);
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
  */
 imds_result imds_client_cancel(struct imds_client *client);
+
+/**
+ * Forgets everything learned from IMDS (the token, the IMDSv1 fallback, the role name, the
+ * extended-API state, the credentials and any static-stability pause) and abandons the running
+ * operation; settings, binding name and seed stay. The next credentials operation is a full
+ * exchange. Close the connection too.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
+ */
+imds_result imds_client_reset(struct imds_client *client);
+
+/**
+ * Names the program in `User-Agent: imds/<version> (<name>)` (`name_len` bytes of UTF-8, not
+ * NUL-terminated, copied); a new client says `c`. Characters other than ASCII letters, digits
+ * and `.-_/+` are dropped and the name is cut at 32 bytes.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+ * `IMDS_RESULT_INVALID_ARGUMENT` (not UTF-8).
+ */
+imds_result imds_client_set_binding(struct imds_client *client, const char *name, size_t name_len);
 
 /**
  * Stores in `*credentials_out` views of the credentials of the last successful credentials
@@ -837,7 +879,8 @@ imds_result imds_client_body(const struct imds_client *client, struct imds_bytes
 /**
  * Takes the oldest queued diagnostic (fallbacks, retries, each request and status): writes its
  * text (never a secret; no NUL) into `buf` (`len` bytes), the length into `*written_out` and its
- * level into `*level_out`. Drain the queue after each poll (it keeps the last 16).
+ * level into `*level_out`. Drain the queue after each poll: it keeps the last
+ * `IMDS_DIAGNOSTIC_CAPACITY` (8), dropping the oldest.
  * `IMDS_TEXT_CAPACITY` bytes always suffice; when the buffer is too small the diagnostic stays
  * queued.
  *
@@ -1019,7 +1062,7 @@ imds_result imds_settings_value(const struct imds_settings *settings,
 struct imds_str imds_source_name(uint32_t source);
 
 /**
- * The library's name and version, e.g. `imds/0.1.0` (static, NUL-terminated, do not free).
+ * The library's name and version, e.g. `imds/0.2.0` (static, NUL-terminated, do not free).
  *
  * Compare with the header's `IMDS_VERSION_STRING` to check that the library and the header
  * match.

@@ -498,7 +498,7 @@ public:
     /* `path` relative to /latest/meta-data/ (`placement/region`) or absolute (`/latest/...`). */
     Result<void> start_get(std::uint64_t now_ms, std::string_view path)
     {
-        return checked(imds_client_start_get(client_, detail::chars(path), path.size(), now_ms));
+        return checked(imds_client_start_get(client_, now_ms, detail::chars(path), path.size()));
     }
 
     /* What to do next. A failure ends the operation (close the connection if one is open). */

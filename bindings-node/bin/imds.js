@@ -41,7 +41,7 @@ async function runRequest(invocation, settings) {
       }
     : undefined
   try {
-    if (invocation.command === 'get') client.startGet(invocation.path, performance.now())
+    if (invocation.command === 'get') client.startGet(performance.now(), invocation.path)
     else client.startCredentials(performance.now())
   } catch (error) {
     if (trace) trace()

@@ -147,7 +147,7 @@ async function get(path, options = {}) {
   const client = new Client(settings)
   const drain = diagnosticsTo(options.logger, client)
   try {
-    client.startGet(path, performance.now())
+    client.startGet(performance.now(), path)
   } catch (error) {
     if (drain) drain()
     throw error

@@ -34,6 +34,7 @@ pub mod endpoint;
 pub mod error;
 mod http;
 mod json;
+pub mod role;
 pub mod settings;
 pub mod text;
 pub mod time;
@@ -64,8 +65,8 @@ pub mod fuzzing {
     }
 
     /// The role-list parser.
-    pub fn parse_role_name(body: &[u8]) -> Result<crate::settings::RoleName, crate::Error> {
-        crate::credentials::parse_role_name(body)
+    pub fn parse_role_name(body: &[u8]) -> Result<crate::role::RoleName, crate::Error> {
+        crate::role::parse_role_list(body)
     }
 
     /// The client's HTTP response reader, with its receive capacity.

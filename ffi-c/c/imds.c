@@ -83,8 +83,8 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
         fprintf(stderr, "imds: %s\n", imds_result_str(result));
         return imds_cli_exit_code(result);
     }
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     if (invocation->trace) {
         driver.on_step = trace;
     }
@@ -92,7 +92,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
     int status = 0;
     if (invocation->command == IMDS_COMMAND_GET) {
         imds_bytes body;
-        result = imds_driver_get(&driver, client, invocation->path.data, invocation->path.len,
+        result = drv_get(&driver, client, invocation->path.data, invocation->path.len,
                                  &body);
         if (result == IMDS_RESULT_OK) {
             put(stdout, body.data, body.len);
@@ -100,7 +100,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
         }
     } else {
         imds_credentials credentials;
-        result = imds_driver_fetch_credentials(&driver, client, &credentials);
+        result = drv_fetch_credentials(&driver, client, &credentials);
         if (result == IMDS_RESULT_OK) {
             static char json[IMDS_CREDENTIALS_JSON_CAPACITY];
             size_t len = 0;
@@ -117,7 +117,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
     if (result != IMDS_RESULT_OK) {
         status = fail_client(client, result);
     }
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     imds_client_free(client);
     return status;
 }

@@ -430,7 +430,7 @@ int main(int argc, char **argv)
         imds_result result = imds_client_new(settings, /* jitter seed */ (uint64_t)i + 1, &j->client);
         if (result == IMDS_RESULT_OK) {
             result = i == 0 ? imds_client_start_credentials(j->client, now_ms(), (int64_t)time(NULL))
-                            : imds_client_start_get(j->client, j->name, strlen(j->name), now_ms());
+                            : imds_client_start_get(j->client, now_ms(), j->name, strlen(j->name));
         }
         if (result != IMDS_RESULT_OK) {
             finish(j, result);

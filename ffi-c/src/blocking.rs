@@ -12,9 +12,10 @@ use core::ptr::NonNull;
 use imds_core::blocking;
 use imds_core::{Client, Error, ErrorKind, Instant};
 
-use crate::client::{Handle, imds_client, live_mut, with_client};
+use crate::client::{Handle, imds_client, with_client};
 use crate::credentials::imds_credentials;
-use crate::ffi::{self, Failure};
+use crate::failure::Failure;
+use crate::ffi;
 use crate::result::imds_result;
 
 /// Fetches credentials on `client`, blocking until they arrive or the operation fails, and stores
@@ -34,11 +35,7 @@ pub extern "C" fn imds_fetch_credentials(
     credentials_out: *mut imds_credentials,
 ) -> imds_result {
     ffi_boundary! {
-        let handle = match live_mut(client) {
-            Ok(handle) => handle,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_client(client, |handle| {
             let out = ffi::try_out(credentials_out)?;
             run(handle, |client, now| {
                 client.start_credentials(now, blocking::wall_clock())
@@ -49,8 +46,7 @@ pub extern "C" fn imds_fetch_credentials(
             )))?;
             ffi::write_out(out, imds_credentials::borrow(credentials));
             Ok(())
-        })();
-        handle.record(outcome)
+        })
     }
 }
 
@@ -89,9 +85,9 @@ pub extern "C" fn imds_fetch_metadata(
     ffi_boundary! {
         with_client(client, |handle| {
             let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
-            let buf = NonNull::new(buf).ok_or(Failure::Code(imds_result::NullParameter))?;
+            let buf = NonNull::new(buf).ok_or(imds_result::NullParameter)?;
             let body_len_out = ffi::try_out(body_len_out)?;
-            run(handle, |client, now| client.start_get(path, now))?;
+            run(handle, |client, now| client.start_get(now, path))?;
             let body = handle.client.body().ok_or(Failure::Core(Error::detail(
                 ErrorKind::InvalidState,
                 "the client finished without a body",

@@ -8,7 +8,8 @@ use core::ffi::{CStr, c_char};
 
 use imds_core::cli::{self, Command, Invocation, UsageError};
 
-use crate::ffi::{self, Failure};
+use crate::failure::{self, Failure};
+use crate::ffi;
 use crate::result::imds_result;
 use crate::text::imds_str;
 
@@ -93,7 +94,7 @@ pub extern "C" fn imds_cli_parse(
     invocation_out: *mut imds_invocation,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let out = ffi::try_out(invocation_out)?;
             let invocation = parse(args, count)?.map_err(|_| imds_result::Usage)?;
             let (command, path) = match invocation.command {
@@ -124,7 +125,7 @@ pub extern "C" fn imds_cli_usage_error_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let usage = match parse(args, count)? {
                 Ok(_) => return Err(Failure::Code(imds_result::NotAvailable)),
                 Err(usage) => usage,
@@ -150,7 +151,7 @@ pub extern "C" fn imds_cli_usage() -> imds_str {
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_cli_help(buf: *mut u8, len: usize, written_out: *mut usize) -> imds_result {
     ffi_boundary! {
-        ffi::result_of(ffi::write_text(buf, len, written_out, cli::write_help))
+        failure::result_of(ffi::write_text(buf, len, written_out, cli::write_help))
     }
 }
 
@@ -165,7 +166,7 @@ pub extern "C" fn imds_cli_version(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of(ffi::write_text(buf, len, written_out, cli::write_version))
+        failure::result_of(ffi::write_text(buf, len, written_out, cli::write_version))
     }
 }
 

@@ -33,6 +33,7 @@
 
 #[macro_use]
 mod panic;
+mod failure;
 mod ffi;
 
 pub mod action;

@@ -16,7 +16,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::json::Json;
 use crate::script::{
     EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script, TOKEN_HEADER,
     TOKEN_PATH, TTL_HEADER,
@@ -61,25 +60,16 @@ impl RequestRecord {
     }
 
     /// The record as one JSON object (what `imds-mock --log` writes, one per line).
-    pub fn to_json(&self) -> Json {
-        Json::Object(vec![
-            ("connection".into(), Json::Number(self.connection as f64)),
-            ("method".into(), Json::String(self.method.clone())),
-            ("path".into(), Json::String(self.path.clone())),
-            ("token_sent".into(), Json::Bool(self.token_sent)),
-            (
-                "ttl".into(),
-                self.ttl.clone().map(Json::String).unwrap_or(Json::Null),
-            ),
-            ("status".into(), Json::Number(f64::from(self.status))),
-            (
-                "user_agent".into(),
-                self.user_agent
-                    .clone()
-                    .map(Json::String)
-                    .unwrap_or(Json::Null),
-            ),
-        ])
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "connection": self.connection,
+            "method": self.method,
+            "path": self.path,
+            "token_sent": self.token_sent,
+            "ttl": self.ttl,
+            "status": self.status,
+            "user_agent": self.user_agent,
+        })
     }
 }
 

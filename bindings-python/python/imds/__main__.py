@@ -58,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         conn = _sync.Connection()
         try:
             if invocation.command == "get":
-                client.start_get(invocation.path or "", _sync.monotonic_ms())
+                client.start_get(_sync.monotonic_ms(), invocation.path or "")
                 _sync.run(client, conn, on_diagnostic=on_diagnostic)
                 body = client.body() or b""
                 out.flush()
