@@ -94,13 +94,7 @@ pub extern "C" fn imds_fetch_metadata(
             )))?;
             // The needed length is written on both outcomes (documented above).
             ffi::write_out(body_len_out, body.len());
-            if body.len() > buf_len {
-                return Err(Failure::Code(imds_result::BufferTooSmall));
-            }
-            // SAFETY: the header requires `buf` to point to `buf_len` writable bytes that do not
-            // overlap the client; `body.len() <= buf_len` (checked above).
-            unsafe { buf.as_ptr().copy_from_nonoverlapping(body.as_ptr(), body.len()) };
-            Ok(())
+            ffi::copy_bytes(buf, buf_len, body)
         })
     }
 }
