@@ -516,6 +516,13 @@ public:
     {
         return checked(imds_client_handle_connected(client_, now_ms));
     }
+    /* For a CONNECT, hands over an open keep-alive connection to the same host, port and scheme
+     * kept from an earlier exchange (a pool shared by clients); a request that fails on it
+     * before any byte comes back is sent again, once, on a new connection. */
+    Result<void> handle_connected_reused(std::uint64_t now_ms)
+    {
+        return checked(imds_client_handle_connected_reused(client_, now_ms));
+    }
     Result<void> handle_data(std::uint64_t now_ms, const void *data, std::size_t len)
     {
         return checked(imds_client_handle_data(
@@ -538,11 +545,23 @@ public:
     {
         return checked(imds_client_handle_timeout(client_, now_ms));
     }
+    /* The connection is gone without the client asking (the host closed it, or saw the server
+     * close it between operations or during a WAIT): the next request connects anew. */
     Result<void> handle_closed() { return checked(imds_client_handle_closed(client_)); }
     /* Ends the operation with IMDS_RESULT_UNSUPPORTED (e.g. `tls` without a TLS library); the
      * returned Result is that failure. */
     Result<void> handle_unsupported() { return checked(imds_client_handle_unsupported(client_)); }
+    /* Abandons the running operation, keeping the caches; close the connection too. */
     Result<void> cancel() { return checked(imds_client_cancel(client_)); }
+    /* Forgets everything learned from IMDS (token, role, credentials, ...) and abandons the
+     * running operation; settings, binding name and seed stay. Close the connection too. */
+    Result<void> reset() { return checked(imds_client_reset(client_)); }
+
+    /* Names the program in `User-Agent: imds/<version> (<name>)`; a new client says `c`. */
+    Result<void> set_binding(std::string_view name)
+    {
+        return checked(imds_client_set_binding(client_, detail::chars(name), name.size()));
+    }
 
     /* ---- What an operation left ---- */
 
@@ -605,6 +624,15 @@ public:
         return detail::text<IMDS_TEXT_CAPACITY>(
             [&](std::uint8_t *buf, std::size_t len, std::size_t *written) {
                 return imds_client_last_error(client_, buf, len, written);
+            });
+    }
+
+    /* The most recent failure as the line the `imds` command prints: `imds: <message>\n`. */
+    Result<std::string> last_error_line() const
+    {
+        return detail::text<IMDS_TEXT_CAPACITY>(
+            [&](std::uint8_t *buf, std::size_t len, std::size_t *written) {
+                return imds_client_last_error_line(client_, buf, len, written);
             });
     }
 

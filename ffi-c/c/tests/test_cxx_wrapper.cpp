@@ -3,7 +3,8 @@
  * against the installed headers: ownership (move-only, moved-from objects, caller storage),
  * Result and Error (the core's message, the needed length of IMDS_RESULT_BUFFER_TOO_SMALL),
  * configuration and settings, a sans-IO credentials exchange through poll() and the handle_*()
- * calls without sockets, and the blocking fetches over loopback against imds-mock.
+ * calls without sockets, the binding name, a pooled connection and reset, and the blocking
+ * fetches over loopback against imds-mock.
  *
  *   test_cxx_wrapper PATH/TO/imds-mock
  *
@@ -226,6 +227,67 @@ void test_sans_io()
           "move assignment frees the old client and takes the new one");
 }
 
+/* The calls every binding shares, as test_api.c makes them: the binding name in User-Agent, a
+ * pooled connection handed over for a connect (and the request sent again on a new connection
+ * when the server had closed it), reset; and the stderr line of the last error. */
+void test_shared_operations()
+{
+    auto settings = settings_for_port(1338);
+    auto client = imds::Client::create(settings, 8);
+    CHECK(client.ok(), "create");
+    CHECK(client->set_binding("my-agent/1.2").ok(), "binding");
+    CHECK(client->set_binding("\xff").code() == IMDS_RESULT_INVALID_ARGUMENT, "binding not UTF-8");
+    auto idle = client->handle_connected_reused(1);
+    CHECK(idle.code() == IMDS_RESULT_INVALID_STATE && !idle.message().empty(),
+          "a pooled connection with no connect pending");
+    auto message = client->last_error();
+    auto line = client->last_error_line();
+    CHECK(message.ok() && line.ok() && *line == "imds: " + *message + "\n",
+          "the last error as the imds command's line: %s", line.ok() ? line->c_str() : "");
+
+    CHECK(client->start_get(10, "instance-id").ok(), "get");
+    auto connect = client->poll(10);
+    CHECK(connect.ok() && connect->kind == IMDS_ACTION_KIND_CONNECT, "connect");
+    CHECK(client->handle_connected_reused(10).ok(), "pooled");
+    auto send = client->poll(10);
+    CHECK(send.ok() && send->kind == IMDS_ACTION_KIND_SEND &&
+              contains(send->data, "\r\nUser-Agent: " IMDS_VERSION_STRING " (my-agent/1.2)\r\n"),
+          "User-Agent names the binding");
+    auto receive = client->poll(10);
+    CHECK(receive.ok() && receive->kind == IMDS_ACTION_KIND_RECEIVE, "receive");
+    CHECK(client->handle_eof(11).ok(), "the pooled connection was closed");
+    auto closing = client->poll(11);
+    CHECK(closing.ok() && closing->kind == IMDS_ACTION_KIND_CLOSE, "close it");
+    auto again = client->poll(11);
+    CHECK(again.ok() && again->kind == IMDS_ACTION_KIND_CONNECT, "and connect anew");
+    CHECK(client->handle_connected(11).ok(), "connected");
+    exchange(*client, 12, "PUT /latest/api/token HTTP/1.1\r\n",
+             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde");
+    exchange(*client, 13, "GET /latest/meta-data/instance-id HTTP/1.1\r\n",
+             "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ni-1");
+    auto done = client->poll(14);
+    CHECK(done.ok() && done->kind == IMDS_ACTION_KIND_DONE, "done");
+    auto body = client->body();
+    CHECK(body.ok() && *body == "i-1", "body");
+
+    /* Reset: the body, the token and the connection are forgotten. */
+    CHECK(client->reset().ok(), "reset");
+    CHECK(client->body().code() == IMDS_RESULT_NOT_AVAILABLE, "no body after reset");
+    CHECK(client->start_get(20, "instance-id").ok(), "get");
+    auto fresh = client->poll(20);
+    CHECK(fresh.ok() && fresh->kind == IMDS_ACTION_KIND_CONNECT, "connect after reset");
+    CHECK(client->handle_connected(20).ok(), "connected");
+    auto token = client->poll(20);
+    CHECK(token.ok() && token->kind == IMDS_ACTION_KIND_SEND &&
+              contains(token->data, "PUT /latest/api/token"),
+          "a new token after reset");
+
+    imds::Client moved = std::move(*client);
+    CHECK(client->reset().code() == IMDS_RESULT_NULL_PARAMETER &&
+              client->set_binding("x").code() == IMDS_RESULT_NULL_PARAMETER,
+          "a moved-from client");
+}
+
 void test_against_mock()
 {
     mock m;
@@ -308,6 +370,7 @@ int main(int argc, char **argv)
     test_version_and_results();
     test_config_and_settings();
     test_sans_io();
+    test_shared_operations();
     test_against_mock();
     return test_summary();
 }
