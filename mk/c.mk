@@ -131,11 +131,13 @@ test-c-cxx-wrapper: lib-c build-testkit $(C_BUILD)/with_mock
 
 # ffi-c/examples/epoll_clients.c (three clients, one operation each, in one epoll loop) under
 # ASan + UBSan against the mock, twice. First the token answers come 300 ms late, so all three
-# clients wait on the mock at the same moment, and the region answers 500 once, so that client
-# backs off (a WAIT deadline as epoll_wait's timeout). Then instance-id never answers in time: its
-# receive deadline ends it with the core's timeout message while the other two succeed.
+# clients wait on the mock at the same moment, and the region answers 500 once and closes the
+# connection without saying so: that client backs off (a WAIT deadline as epoll_wait's timeout),
+# sees the close while waiting and retries on a new connection. Then instance-id never answers in
+# time: its receive deadline ends it with the core's timeout message while the other two succeed.
 C_EXAMPLE_SCRIPT_CONCURRENT := {"responses":[{"path":"/latest/api/token","delay_ms":300,"times":3},\
-	{"path":"/latest/meta-data/placement/region","status":500}]}
+	{"path":"/latest/meta-data/placement/region",\
+	"raw":"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"}]}
 C_EXAMPLE_SCRIPT_TIMEOUT := {"responses":[{"path":"/latest/meta-data/instance-id","delay_ms":5000,"times":0}]}
 test-c-example-epoll: lib-c build-testkit $(C_BUILD)/with_mock
 	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/epoll_clients $(ROOT)/ffi-c/examples/epoll_clients.c \
@@ -143,7 +145,8 @@ test-c-example-epoll: lib-c build-testkit $(C_BUILD)/with_mock
 	$(C_BUILD)/with_mock $(C_MOCK) --script-json '$(C_EXAMPLE_SCRIPT_CONCURRENT)' \
 		--expect 'credentials: ASIAMOCKEXAMPLE00001 expires 1893456000' \
 		--expect 'placement/region: us-east-1' --expect 'instance-id: i-0123456789abcdef0' \
-		--expect 'most clients awaiting an answer at once: 3' -- $(C_BUILD)/epoll_clients --trace
+		--expect 'most clients awaiting an answer at once: 3' \
+		--expect 'kept connections the server closed during a back-off: 1' -- $(C_BUILD)/epoll_clients --trace
 	$(C_BUILD)/with_mock $(C_MOCK) --script-json '$(C_EXAMPLE_SCRIPT_TIMEOUT)' --status 1 \
 		--expect 'credentials: ASIAMOCKEXAMPLE00001 expires 1893456000' \
 		--expect 'placement/region: us-east-1' \

@@ -12,7 +12,10 @@
  *   SEND     send() what fits; wait for EPOLLOUT for the rest
  *   RECEIVE  wait for EPOLLIN, then imds_client_handle_data() / imds_client_handle_eof()
  *   CLOSE    close()
- *   WAIT     nothing until the deadline (retry back-off)
+ *   WAIT     nothing until the deadline (retry back-off); a connection kept open meanwhile is
+ *            watched for EPOLLIN: the server closed it (or sent what no request asked for), so
+ *            it is closed and the client told with imds_client_handle_closed(), and the retry
+ *            connects anew instead of going out on a dead connection
  *   DONE     the operation succeeded
  *
  * and the earliest deadline of all clients is epoll_wait()'s timeout: a CONNECT, SEND or RECEIVE
@@ -22,7 +25,8 @@
  *
  * Prints one line per operation (`credentials: ASIA... expires 1893456000`,
  * `placement/region: us-east-1`, or `NAME: failed: MESSAGE`), then how many clients were waiting
- * for an answer at the same moment at most. With --trace, each client's requests and statuses go
+ * for an answer at the same moment at most, and how many kept connections the server closed
+ * during a back-off. With --trace, each client's requests and statuses go
  * to stderr as they happen, prefixed with the operation's name. Exits 0 when every operation
  * succeeded, 1 otherwise.
  */
@@ -72,6 +76,8 @@ typedef struct job {
 
 static int epoll_fd = -1;
 static int trace;
+/* Kept connections the server closed while their client was backing off. */
+static int closed_during_back_off;
 
 static uint64_t now_ms(void)
 {
@@ -276,8 +282,8 @@ static void advance(job *j)
             drop_connection(j);
             break;
         case IMDS_ACTION_KIND_WAIT:
-            /* An open connection stays open, unwatched, for the retry. */
-            await(j, IMDS_ACTION_KIND_WAIT, 0, action.deadline_ms);
+            /* An open connection is kept for the retry; watch it in case the server closes it. */
+            await(j, IMDS_ACTION_KIND_WAIT, EPOLLIN, action.deadline_ms);
             return;
         default:
             (void)imds_client_handle_unsupported(j->client);
@@ -321,6 +327,13 @@ static void on_ready(job *j)
         } else {
             (void)imds_client_handle_io_error(j->client, now, classify(errno));
         }
+    } else if (j->pending == IMDS_ACTION_KIND_WAIT) {
+        /* Nothing may arrive on a connection no request is using: the end of the stream, an
+         * error or stray bytes all mean it cannot carry the retry. The back-off goes on. */
+        drop_connection(j);
+        (void)imds_client_handle_closed(j->client);
+        closed_during_back_off++;
+        return;
     } else {
         return;
     }
@@ -481,6 +494,7 @@ int main(int argc, char **argv)
         imds_client_free(jobs[i].client);
     }
     printf("most clients awaiting an answer at once: %d\n", most_awaiting);
+    printf("kept connections the server closed during a back-off: %d\n", closed_during_back_off);
     close(epoll_fd);
     return failed == 0 ? 0 : 1;
 }
