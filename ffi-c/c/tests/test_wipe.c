@@ -25,6 +25,7 @@
 
 #include "driver.h"
 #include "harness.h"
+#include "fixtures.h"
 #include "imds.h"
 
 static const char *mock_path;
@@ -82,27 +83,8 @@ static void on_free(void *ptr)
 
 #include "malloc_hooks.h"
 
-/* An aligned block of caller storage for a client. */
-static union {
-    max_align_t align;
-    unsigned char bytes[64 * 1024];
-} storage;
-
-static imds_settings *settings_for(const mock *m)
-{
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", m->port);
-    imds_config *config = NULL;
-    imds_settings *settings = NULL;
-    if (imds_config_new(&config) != IMDS_RESULT_OK ||
-        imds_config_set(config, IMDS_SOURCE_CODE, "endpoint", 8, endpoint, strlen(endpoint)) !=
-            IMDS_RESULT_OK ||
-        imds_config_resolve(config, &settings) != IMDS_RESULT_OK) {
-        settings = NULL;
-    }
-    imds_config_free(config);
-    return settings;
-}
+/* Caller storage for the clients under test. */
+static storage store;
 
 static void report(const char *when, copies found)
 {
@@ -117,38 +99,38 @@ static void test_caller_storage(imds_settings *settings)
     drv driver;
     drv_init(&driver);
     imds_credentials credentials;
-    CHECK(imds_client_init(storage.bytes, sizeof storage.bytes, settings, 1, &client) ==
+    CHECK(imds_client_init(store.bytes, sizeof store.bytes, settings, 1, &client) ==
               IMDS_RESULT_OK,
           "init");
     CHECK(drv_fetch_credentials(&driver, client, &credentials) == IMDS_RESULT_OK, "fetch");
-    copies live = scan(storage.bytes, size);
+    copies live = scan(store.bytes, size);
     report("caller storage, after a fetch:", live);
     /* One copy each: the token cache and the credentials; the buffers hold none. */
     CHECK(live.token == 1 && live.secret_access_key == 1 && live.session_token == 1,
           "a live client holds one copy of each secret");
 
     CHECK(imds_client_reset(client) == IMDS_RESULT_OK, "reset");
-    copies reset = scan(storage.bytes, size);
+    copies reset = scan(store.bytes, size);
     report("caller storage, after imds_client_reset():", reset);
     CHECK(reset.token == 0 && reset.secret_access_key == 0 && reset.session_token == 0,
           "reset wipes every secret");
 
     drv_close(&driver, client);
     CHECK(drv_fetch_credentials(&driver, client, &credentials) == IMDS_RESULT_OK, "fetch again");
-    CHECK(scan(storage.bytes, size).token == 1, "the token is back");
+    CHECK(scan(store.bytes, size).token == 1, "the token is back");
     /* A metadata read on the kept connection: the body stays readable, the request is gone. */
     imds_bytes body;
     CHECK(drv_get(&driver, client, "placement/region", 16, &body) == IMDS_RESULT_OK &&
               same_text(body.data, body.len, "us-east-1"),
           "get");
-    CHECK(scan(storage.bytes, size).token == 1, "the request with the token is wiped once sent");
+    CHECK(scan(store.bytes, size).token == 1, "the request with the token is wiped once sent");
     drv_close(&driver, client);
     imds_client_deinit(client);
-    copies deinit = scan(storage.bytes, size);
+    copies deinit = scan(store.bytes, size);
     report("caller storage, after imds_client_deinit():", deinit);
     CHECK(deinit.token == 0 && deinit.secret_access_key == 0 && deinit.session_token == 0,
           "deinit wipes every secret");
-    copies whole = scan(storage.bytes, sizeof storage.bytes);
+    copies whole = scan(store.bytes, sizeof store.bytes);
     CHECK(whole.token == 0 && whole.secret_access_key == 0 && whole.session_token == 0,
           "nothing beyond the client either");
 }
@@ -193,12 +175,12 @@ static void test_hostile_refusal(void)
         CHECK(0, "could not start the hostile mock");
         return;
     }
-    imds_settings *settings = settings_for(&hostile);
+    imds_settings *settings = settings_for_port(hostile.port);
     imds_client *client = NULL;
     drv driver;
     drv_init(&driver);
     imds_credentials credentials;
-    CHECK(imds_client_init(storage.bytes, sizeof storage.bytes, settings, 3, &client) ==
+    CHECK(imds_client_init(store.bytes, sizeof store.bytes, settings, 3, &client) ==
               IMDS_RESULT_OK,
           "init");
     CHECK(drv_fetch_credentials(&driver, client, &credentials) == IMDS_RESULT_CREDENTIALS_REJECTED,
@@ -210,7 +192,7 @@ static void test_hostile_refusal(void)
                         "IMDS refused credentials: [Denied] token [redacted] key [redacted] "
                         "session [redacted]"),
           "the message is redacted: %.*s", (int)len, text);
-    copies live = scan(storage.bytes, imds_client_size());
+    copies live = scan(store.bytes, imds_client_size());
     report("caller storage, after a hostile refusal:", live);
     /* The token the client holds is its one copy; the error adds none. */
     CHECK(live.token == 1 && live.secret_access_key == 0 && live.session_token == 0,
@@ -233,7 +215,7 @@ int main(int argc, char **argv)
         CHECK(0, "could not start %s", mock_path);
         return test_summary();
     }
-    imds_settings *settings = settings_for(&m);
+    imds_settings *settings = settings_for_port(m.port);
     CHECK(settings != NULL, "settings");
     if (settings != NULL) {
         test_caller_storage(settings);
