@@ -1154,8 +1154,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/vectors/imds-credentials-sep-v2.1.1-test-spec.json"
         );
-        let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
         let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut credentials = Vec::new();
         let mut roles = Vec::new();
