@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -33,6 +34,10 @@ use crate::throttle::{ConnectionVerdict, RequestVerdict, Throttling};
 const MAX_HEAD: usize = 16 * 1024;
 /// How long [`MockServer::stop`] waits for clients to close before cutting their connections.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// How many connections the kernel may hold for the mock to accept. std's `TcpListener` asks
+/// for 128: a fleet of clients connecting at once would then have SYNs dropped (and time out)
+/// while the mock's accept thread waits for a CPU, which is not what a script asked for.
+const ACCEPT_QUEUE: i32 = 4096;
 /// How often a mock that refuses connections looks for new ones (it cannot block in `accept`,
 /// since it has to stop listening the moment a limit is reached).
 const REFUSING_ACCEPT_POLL: Duration = Duration::from_micros(500);
@@ -327,7 +332,7 @@ impl MockServer {
             return Err(StartError::NotLoopback(addr.ip()));
         }
         let started = Instant::now();
-        let listener = TcpListener::bind(addr).map_err(StartError::Io)?;
+        let listener = listen(addr).map_err(StartError::Io)?;
         let addr = listener.local_addr().map_err(StartError::Io)?;
         let remaining = script.responses.iter().map(|r| r.times).collect();
         let throttling = script
@@ -486,6 +491,19 @@ impl Drop for MockServer {
     }
 }
 
+/// A listener on `addr` with an accept queue of [`ACCEPT_QUEUE`].
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)?;
+    // listen(2) again on a listening socket only changes the length of its queue.
+    #[allow(unsafe_code)]
+    // SAFETY: the descriptor is the listener's own and stays open for the call.
+    let result = unsafe { libc::listen(listener.as_raw_fd(), ACCEPT_QUEUE) };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(listener)
+}
+
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     for stream in listener.incoming() {
         if shared.stopping.load(Ordering::SeqCst) {
@@ -512,7 +530,7 @@ fn refusing_accept_loop(shared: &Arc<Shared>) {
         if state.listener.is_none() {
             let wait = match over {
                 None => {
-                    if let Ok(listener) = TcpListener::bind(shared.addr)
+                    if let Ok(listener) = listen(shared.addr)
                         && listener.set_nonblocking(true).is_ok()
                     {
                         state.listener = Some(listener);
