@@ -916,7 +916,7 @@ impl Client {
         if attempt >= max {
             return false;
         }
-        let delay = self.jitter.backoff_ms(attempt);
+        let delay = self.jitter.backoff_ms(attempt, status == 429);
         let until = now.add_millis(delay);
         if until >= op.deadline {
             return false;
