@@ -68,6 +68,10 @@ FLEET_DIR = HERE / "fleet"
 EXPECTED_KEY = bench.EXPECTED_KEY
 MODES = ("429", "refuse", "drop")
 WINDOW_US = 100_000
+# IMDS does not share the instance's CPUs; the mock does. At a higher priority it answers while
+# hundreds of clients compete for two cores, so their timeouts measure the clients, not a starved
+# mock. (`nice` still runs the mock, at normal priority, where raising it is not permitted.)
+MOCK_PRIORITY = ["nice", "-n", "-10"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,7 +232,18 @@ def busiest_window(times_us: Sequence[int], width_us: int = WINDOW_US) -> Tuple[
     return best, best_start
 
 
-def log_figures(entries: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+def release_wave_end(requests: Sequence[Dict[str, Any]], n: int) -> Optional[int]:
+    """When the N-th connection sent its first request: by then every process has sent its first
+    request (a process opens its first connection before any other), so the requests up to here
+    are the release wave, which no client can spread."""
+    first: Dict[int, int] = {}
+    for r in requests:
+        first.setdefault(r["connection"], int(r["time_us"]))
+    ordered = sorted(first.values())
+    return ordered[n - 1] if len(ordered) >= n else (ordered[-1] if ordered else None)
+
+
+def log_figures(entries: Sequence[Dict[str, Any]], n: int) -> Dict[str, Any]:
     requests = [e for e in entries if "event" not in e]
     events = [e for e in entries if "event" in e]
     outcomes: Dict[str, int] = {}
@@ -241,7 +256,16 @@ def log_figures(entries: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         kinds[e["event"]] = kinds.get(e["event"], 0) + 1
     window, window_start = busiest_window([int(r["time_us"]) for r in requests]) if requests else (0, 0)
     times = [int(r["time_us"]) for r in requests]
+    wave_end = release_wave_end(requests, n)
+    in_wave = [r for r in requests if wave_end is not None and int(r["time_us"]) <= wave_end]
+    after = [int(r["time_us"]) for r in requests if wave_end is not None and int(r["time_us"]) > wave_end]
+    connection_ids = [int(e["connection"]) for e in entries if "connection" in e]
     return {
+        # Connections are numbered in accept order: the highest number is how many were accepted.
+        "accepted_connections": max(connection_ids) if connection_ids else 0,
+        "release_wave": {"end_us": wave_end, "requests": len(in_wave),
+                         "throttled": sum(1 for r in in_wave if r.get("outcome") == "throttled")},
+        "busiest_100ms_after_wave": busiest_window(after)[0] if after else 0,
         "requests": len(requests),
         "connections": len({r["connection"] for r in requests}),
         "outcomes": outcomes,
@@ -322,7 +346,7 @@ def run_fleet(contender: Contender, n: int, mode: str, mock_binary: str, script:
     # report (so writers never block on open); neither fd is inherited (O_CLOEXEC by default).
     barrier_fd = os.open(barrier_path, os.O_RDWR)
     report_fd = os.open(report_path, os.O_RDWR | os.O_NONBLOCK)
-    mock = bench.Mock(mock_binary, script, log)
+    mock = bench.Mock(mock_binary, script, log, prefix=MOCK_PRIORITY)
     mock_origin_ns = time.monotonic_ns()  # the mock's clock starts just before it prints its address
     env = dict(base_env)
     env.update(contender.env)
@@ -397,7 +421,7 @@ def run_fleet(contender: Contender, n: int, mode: str, mock_binary: str, script:
         else:
             reason = last_line(run_dir / f"{i}.err") or (describe_status(status) if status is not None else "no status")
         failures[reason] = failures.get(reason, 0) + 1
-    figures = log_figures(entries)
+    figures = log_figures(entries, n)
     ordered = sorted(times_ms)
     result.update({
         "successes": len(times_ms),
@@ -454,16 +478,14 @@ def refused_or_dropped(r: Dict[str, Any]) -> str:
 
 def run_row(r: Dict[str, Any], limit: int) -> str:
     if "failed" in r:
-        return f"| {r['contender']} | {r['n']} | failed: {r['failed']} | | | | | | |"
+        return f"| {r['contender']} | {r['n']} | failed: {r['failed']} | | | | | | | |"
     t = r["time_ms"] or {}
     log = r["log"]
     rps = f"{r['requests_per_success']:.2f}" if r["requests_per_success"] is not None else "—"
-    busiest = log["busiest_100ms"]
-    over = " (over)" if busiest > limit else ""
     throttled = log["outcomes"].get("throttled", 0)
     return (f"| {r['contender']} | {r['n']} | {r['successes']} / {r['n']} | {fmt_ms(t.get('median'))} | "
             f"{fmt_ms(t.get('p99'))} | {fmt_ms(t.get('max'))} | {log['requests']:,} | {throttled:,} | {rps} | "
-            f"{busiest}{over} |")
+            f"{log['busiest_100ms']} / {log['busiest_100ms_after_wave']} |")
 
 
 def render(data: Dict[str, Any]) -> str:
@@ -482,12 +504,15 @@ def render(data: Dict[str, Any]) -> str:
         f"{p['max_connections']} connections open at once. Each run starts N processes of one contender, holds "
         f"each at a barrier once it has started up, releases them together, and ends when all have exited "
         f"(what is left after {p['run_timeout_s']:.0f} s is killed and counts as failed). Every contender runs "
-        f"with its default settings (imds: attempts 4, back-off base 50 ms, cap 1 s, full jitter; timeout 1 s).")
+        f"with its default settings (imds: 4 attempts per request, timeout 1 s; after a 429 a back-off below "
+        f"min(2 s, 1 s × 2^(k−1)), after a 5xx below min(1 s, 50 ms × 2^(k−1))).")
     lines.append("")
     lines.append("Columns: processes that got credentials; per-process time from the release to the end of the "
                  "program (median, p99, max: the max is the time until the last one had credentials), in ms; "
                  "requests the mock saw and how many it answered 429; requests per process that got credentials; "
-                 f"the most requests in any 100 ms of the run (twice the bucket's rate is {limit}).")
+                 f"the most requests in any 100 ms of the run, and after the release wave (twice the bucket's rate is "
+                 f"{limit}). The release wave lasts until the N-th connection sent its first request: by then every "
+                 f"process has sent its first request, a burst of N that no client can spread.")
     lines.append("")
     for mode in data["modes"]:
         runs = [r for r in data["runs"] if r["mode"] == mode]
@@ -495,20 +520,24 @@ def render(data: Dict[str, Any]) -> str:
             continue
         lines.append(f"### Mode `{mode}`: {MODE_TEXT[mode]}")
         lines.append("")
-        lines.append("| contender | N | got credentials | median | p99 | max | requests | 429s | requests / success | busiest 100 ms |")
+        lines.append("| contender | N | got credentials | median | p99 | max | requests | 429s | requests / success | busiest 100 ms: all / after the wave |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         lines.extend(run_row(r, limit) for r in runs)
         lines.append("")
         failing = [r for r in runs if "failed" not in r and r["failures"]]
-        if failing or mode != "429":
-            lines.append("What the processes that failed said (count × the last line of stderr), and what the mock did:")
+        if failing:
+            lines.append("What the processes that failed said (count × the last line of stderr)"
+                         + (", and what the mock did:" if mode != "429" else ":"))
             lines.append("")
-            for r in runs:
-                if "failed" in r:
-                    continue
-                said = "; ".join(f"{count} × `{reason}`" for reason, count in list(r["failures"].items())[:3]) or "none failed"
-                lines.append(f"- {r['contender']}, N = {r['n']}: {said}. Mock: {refused_or_dropped(r)}.")
+            for r in failing:
+                said = "; ".join(f"{count} × `{reason}`" for reason, count in list(r["failures"].items())[:3])
+                mock = f" Mock: {refused_or_dropped(r)}." if mode != "429" else ""
+                lines.append(f"- {r['contender']}, N = {r['n']}: {said}.{mock}")
             lines.append("")
+    lines.append("### Summary")
+    lines.append("")
+    lines.extend(f"- {line}" for line in summary(data))
+    lines.append("")
     lines.append("### Criteria (issue 15), 429 mode, imds with default settings")
     lines.append("")
     lines.extend(f"- {line}" for line in criteria(data))
@@ -531,6 +560,121 @@ MODE_TEXT = {
 }
 
 
+# Measured before the core backed off longer after a 429 (commit 4ec34d1: a 429 was retried on the
+# 5xx schedule, below min(1 s, 50 ms x 2^(k-1))), two runs of the C command on this machine:
+#   git checkout 4ec34d1 && make bench-fleet FLEET_CONTENDERS="imds (C)" FLEET_MODES=429
+BEFORE_429_SCHEDULE = (
+    "Before the 429 back-off (commit 4ec34d1, a 429 retried on the 5xx schedule: below 50 ms, 100 ms, 200 ms; "
+    "`git checkout 4ec34d1 && make bench-fleet FLEET_CONTENDERS=\"imds (C)\" FLEET_MODES=429`, two runs): the C "
+    "command got credentials in 32 / 32, 93–100 / 128 and 168–194 / 512 processes, with 3.9–4.3, 9.9–10.9 and "
+    "22–25 requests per success. The mock's log shows why: a throttled process spent its 4 attempts per request "
+    "within 350 ms (175 ms on average), while the bucket needs (3N − 50) / 500 s to serve a fleet (3 s for "
+    "N = 512); at N = 512 the mock saw 4,220 requests in the first second after the release, 400–690 per "
+    "100 ms against the bucket's 50, and answered 3,710–3,750 of them 429; every process that failed had exhausted a request's attempts (the token request falls back to IMDSv1 instead, so "
+    "the failures name the role and credentials requests). With the same back-off and 10 attempts "
+    "(`AWS_METADATA_SERVICE_NUM_ATTEMPTS=10`) all 512 got credentials, at 10.3–10.5 requests per success. "
+    "Spreading the retries over seconds instead (the 429 schedule now: below 1 s, 2 s, 2 s) serves every "
+    "process with 4 attempts at half those requests; a decorrelated-jitter variant (U[500 ms, 3 × previous], cap "
+    "2 s) measured within a few percent of it (4.7–4.9 requests per success at N = 512), so the simpler full "
+    "jitter was kept.")
+
+
+def notes(data: Dict[str, Any]) -> List[str]:
+    """What the figures of this run say, with the figures."""
+    out: List[str] = []
+    runs = [r for r in data["runs"] if "failed" not in r]
+    loads = [r["load_before"] for r in data["runs"] if "load_before" in r]
+    if loads:
+        out.append(f"The machine was shared: its 1-minute load average was {min(loads):.1f}–{max(loads):.1f} when the "
+                   f"runs started. Everything runs on its 2 CPUs, the mock too (at nice −10, since IMDS does not share "
+                   f"the instance's CPUs): a fleet of Python or Node processes is CPU-bound here, so their times grow "
+                   f"with N by the runtime's own work per fetch, not by IMDS.")
+    ours_429 = [r for r in runs if r["mode"] == "429" and r["contender"].startswith("imds")]
+    if ours_429:
+        worst = max(ours_429, key=lambda r: r["n"] - r["successes"])
+        all_ok = all(r["successes"] == r["n"] for r in ours_429)
+        out.append(
+            ("Every imds process got credentials at every N in the 429 mode" if all_ok else
+             f"In the 429 mode, imds missed credentials in {worst['n'] - worst['successes']} of {worst['n']} processes "
+             f"({worst['contender']})") +
+            ", with the default settings (4 attempts per request; after a 429 the back-off is a random time below "
+            "min(2 s, 1 s × 2^(k−1))). The price is paid by small fleets: a process that meets a 429 now waits up "
+            "to a second, so at N = 32 the C command's median went from about 50 ms to "
+            + next((f"{fmt_ms(r['time_ms']['median'])} ms" for r in ours_429
+                    if r["contender"] == "imds (C)" and r["n"] == 32 and r["time_ms"]), "(not measured)")
+            + " (max about 150 ms before, "
+            + next((f"{fmt_ms(r['time_ms']['max'])} ms" for r in ours_429
+                    if r["contender"] == "imds (C)" and r["n"] == 32 and r["time_ms"]), "not measured")
+            + " now).")
+        waves = ", ".join(
+            f"{r['contender']} N = {r['n']}: {r['log']['release_wave']['throttled']} of "
+            f"{r['log']['release_wave']['requests']}" for r in ours_429 if r["n"] >= 128)
+        out.append(
+            "Requests per success ≤ 3.3 and no 100 ms above twice the rate cannot both hold from the release on, for "
+            "any client: the release wave (until every process has sent its first request) already holds N "
+            "requests in a few tens of milliseconds, and all but the bucket's 50 plus what it refills meanwhile "
+            f"are answered 429 ({waves} requests of the wave were 429s). Those 429s alone put requests per success "
+            "at 3 + 429s ÷ N (see the criteria above). What a client can do is spread its retries, which the "
+            "columns after the wave measure.")
+    out.append(BEFORE_429_SCHEDULE)
+    for mode, text in (("refuse", "refused"), ("drop", "dropped")):
+        mode_runs = [r for r in runs if r["mode"] == mode and r["contender"].startswith("imds")]
+        if not mode_runs:
+            continue
+        figures = "; ".join(f"{r['contender']} N = {r['n']}: {r['successes']} / {r['n']}" for r in mode_runs)
+        out.append(
+            f"{mode.capitalize()} mode, imds today ({figures}): a connection {text} by IMDS is a transport failure, "
+            "and transport failures are retried only when `attempts` is set, so a process fails at the first one; "
+            + ("in a burst most connections complete their TCP handshake while the mock still listens and are then "
+               "closed unanswered when it stops (\"IMDS closed the connection\"); later ones are refused (\"could not "
+               "connect\")" if mode == "refuse" else
+               "past the rate a request is read and its connection closed (\"IMDS closed the connection\"), past the "
+               "connection limit the connection is closed at once") +
+            ". The lead's decision (to land in the core): retry a connection IMDS accepted then dropped or reset "
+            "within the attempts like a 5xx, and a refused connection too; connect timeouts and unreachable "
+            "networks only when `attempts` is set. This file will be regenerated after that change.")
+    peers = {}
+    for r in runs:
+        if r["mode"] == "429" and not r["contender"].startswith("imds"):
+            peers.setdefault(r["contender"], []).append(f"{r['successes']} / {r['n']}")
+    if peers:
+        out.append("The other providers with their defaults in the 429 mode: " + "; ".join(
+            f"{name} {', '.join(v)}" for name, v in peers.items()) +
+            " (by default aws-config's IMDS client retries 5xx and 401 but not 429; botocore makes one attempt; "
+            "@smithy retries nothing).")
+    return out
+
+
+def summary(data: Dict[str, Any]) -> List[str]:
+    """A few lines for the README: who got credentials, at what cost, in each mode."""
+    out: List[str] = []
+
+    def got(runs: List[Dict[str, Any]]) -> str:
+        by_name: Dict[str, List[str]] = {}
+        for r in runs:
+            figure = "failed" if "failed" in r else f"{r['successes']}/{r['n']}"
+            by_name.setdefault(r["contender"], []).append(figure)
+        return "; ".join(f"{name} {', '.join(figures)}" for name, figures in by_name.items())
+
+    ok = [r for r in data["runs"] if "failed" not in r]
+    ours = [r for r in ok if r["mode"] == "429" and r["contender"].startswith("imds")]
+    if ours:
+        rps = [r["requests_per_success"] for r in ours if r["requests_per_success"]]
+        after = [r["log"]["busiest_100ms_after_wave"] for r in ours]
+        out.append(f"429 mode, imds with its defaults: got credentials {got(ours)}; "
+                   f"{min(rps):.2f}–{max(rps):.2f} requests per success; after the release wave at most "
+                   f"{max(after)} requests in 100 ms (twice the rate: {int(2 * data['parameters']['rate'] / 10)}).")
+    peers = [r for r in data["runs"] if r["mode"] == "429" and not r["contender"].startswith("imds")]
+    if peers:
+        out.append(f"429 mode, the other providers with their defaults: got credentials {got(peers)}.")
+    for mode in ("refuse", "drop"):
+        runs = [r for r in data["runs"] if r["mode"] == mode and r["contender"].startswith("imds")]
+        if runs:
+            out.append(f"{mode} mode, imds today (a refused or dropped connection is not retried unless `attempts` "
+                       f"is set): got credentials {got(runs)}.")
+    return out
+
+
 def criteria(data: Dict[str, Any]) -> List[str]:
     p = data["parameters"]
     limit = int(2 * p["rate"] * WINDOW_US / 1e6)
@@ -541,12 +685,17 @@ def criteria(data: Dict[str, Any]) -> List[str]:
         if "failed" in r:
             out.append(f"{r['contender']}, N = {r['n']}: not measured ({r['failed']})")
             continue
+        wave = r["log"]["release_wave"]
+        floor = 3 + wave["throttled"] / r["n"]
         checks = [
             ("every process got credentials", r["successes"] == r["n"], f"{r['successes']} / {r['n']}"),
             ("requests per success ≤ 3.3", (r["requests_per_success"] or 99) <= 3.3,
-             f"{r['requests_per_success']:.2f}" if r["requests_per_success"] else "—"),
+             (f"{r['requests_per_success']:.2f}" if r["requests_per_success"] else "—")
+             + f"; the release wave's {wave['throttled']} 429s alone make it ≥ {floor:.2f}"),
             (f"no 100 ms with more than {limit} requests", r["log"]["busiest_100ms"] <= limit,
-             str(r["log"]["busiest_100ms"])),
+             f"{r['log']['busiest_100ms']}, the release wave of {wave['requests']} requests included"),
+            (f"after the release wave, no 100 ms with more than {limit}", r["log"]["busiest_100ms_after_wave"] <= limit,
+             str(r["log"]["busiest_100ms_after_wave"])),
         ]
         verdict = "; ".join(f"{name}: {'yes' if ok else 'NO'} ({figure})" for name, ok, figure in checks)
         out.append(f"{r['contender']}, N = {r['n']}: {verdict}")
@@ -570,6 +719,9 @@ def self_check(mock_binary: str, imds_command: str) -> int:
     problems: List[str] = []
     if busiest_window([0, 10, 99_999, 100_000, 250_000]) != (3, 0) or busiest_window([5]) != (1, 0):
         problems.append("busiest_window miscounts")
+    synthetic = [{"connection": c, "time_us": t} for c, t in ((1, 0), (1, 5), (2, 7), (3, 20), (2, 30))]
+    if (release_wave_end(synthetic, 2), release_wave_end(synthetic, 3)) != (7, 20):
+        problems.append("release_wave_end is not the N-th connection's first request")
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         program = scratch / "program.py"
@@ -619,6 +771,7 @@ def main() -> int:
     parser.add_argument("--out", help="write the report here (Markdown)")
     parser.add_argument("--json-out", help="write every figure here (JSON)")
     parser.add_argument("--self-check", action="store_true")
+    parser.add_argument("--render", metavar="JSON", help="rewrite the report from a run's --json-out, measuring nothing")
     parser.add_argument("--mock")
     parser.add_argument("--imds")
     parser.add_argument("--rate", type=float, default=float(os.environ.get("FLEET_RATE", "500")))
@@ -631,12 +784,22 @@ def main() -> int:
     parser.add_argument("--modes", default=os.environ.get("FLEET_MODES", ",".join(MODES)))
     parser.add_argument("--contenders", default=os.environ.get("FLEET_CONTENDERS", ""),
                         help="comma-separated names (default: all)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for every process (AWS_METADATA_SERVICE_NUM_ATTEMPTS=10, ...)")
     parser.add_argument("--run-timeout", type=float, default=float(os.environ.get("FLEET_RUN_TIMEOUT", "90")))
     args = parser.parse_args()
     atexit.register(kill_everything)
     signal.signal(signal.SIGTERM, exit_on_signal)
     if args.self_check:
         return self_check(args.mock, args.imds)
+    if args.render:
+        data = json.loads(Path(args.render).read_text())
+        data["notes"] = notes(data)
+        report = render(data)
+        print(report)
+        if args.out:
+            Path(args.out).write_text(report)
+        return 0
     if not args.config:
         parser.error("--config is needed")
     config = json.loads(Path(args.config).read_text())
@@ -654,6 +817,7 @@ def main() -> int:
         home = scratch / "home"
         home.mkdir()
         base_env = bench.clean_env(home, "http://127.0.0.1:1", {"BENCH_NODE_PACKAGE_DIR": config["node_package"]})
+        base_env.update(dict(item.split("=", 1) for item in args.env))
         for mode in modes:
             script = throttle_script(mode, args.rate, args.burst, args.max_connections)
             for contender in chosen:
@@ -662,15 +826,17 @@ def main() -> int:
                     print(summary_line(result), flush=True)
                     runs.append(result)
     data = {
+        "notes": [],
         "machine": bench.machine(),
         "versions": bench.versions(config),
         "parameters": {"rate": args.rate, "burst": args.burst, "max_connections": args.max_connections,
-                       "run_timeout_s": args.run_timeout},
+                       "run_timeout_s": args.run_timeout, "env": args.env},
         "modes": modes,
         "runs": runs,
         "elapsed_s": time.monotonic() - started,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
+    data["notes"] = notes(data)
     report = render(data)
     print()
     print(report)
