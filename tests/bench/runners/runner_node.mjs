@@ -1,7 +1,7 @@
 // Runner for the Node contenders behind the bench runner protocol (see tests/bench/bench.py).
 // Besides `cold N`, `prime`, `warm N`: `connect N` times a bare TCP connect and close.
 //
-//   node runner_node.mjs imds|smithy http://127.0.0.1:PORT
+//   node runner_node.mjs imds|imds-new-connection|smithy http://127.0.0.1:PORT
 //
 // imds: cold is a new `fromInstanceMetadata({ endpoint })` provider per fetch; warm is one
 // long-lived provider whose refresh window (3600 s) covers the mock's credentials (they expire
@@ -9,6 +9,10 @@
 // keeps a connection idle between operations (unref'd, closed after 5 s): the client's next
 // operation uses it, and a fresh client for the same endpoint takes an idle one instead of
 // connecting, as @smithy's requests share Node's global keep-alive agent.
+//
+// imds-new-connection: as imds, but a cold fetch closes its connection when it is done
+// (`provider.close()`), so the next fresh provider connects: the same exchange as the C and
+// Python cold fetches and the plain-socket floor (connect, token, role, credentials, close).
 //
 // smithy: @smithy/credential-provider-imds `fromInstanceMetadata()`, the provider AWS SDK v3
 // uses. It reads its endpoint only from AWS_EC2_METADATA_SERVICE_ENDPOINT / the config file (it
@@ -21,18 +25,29 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 
 const [name, endpoint] = process.argv.slice(2)
-if (!/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/.test(endpoint || '') || !['imds', 'smithy'].includes(name)) {
-  console.error('usage: runner_node.mjs imds|smithy http://127.0.0.1:PORT (loopback only)')
+if (!/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/.test(endpoint || '') || !['imds', 'imds-new-connection', 'smithy'].includes(name)) {
+  console.error('usage: runner_node.mjs imds|imds-new-connection|smithy http://127.0.0.1:PORT (loopback only)')
   process.exit(2)
 }
 const require = createRequire(process.env.BENCH_NODE_PACKAGE_DIR + '/package.json')
 const expected = process.env.BENCH_EXPECT_KEY
 
 let cold, warm
-if (name === 'imds') {
+if (name === 'imds' || name === 'imds-new-connection') {
   const imds = require('./lib/index.js')
   const env = { HOME: process.env.HOME, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE }
-  cold = () => imds.fromInstanceMetadata({ endpoint, env })()
+  if (name === 'imds') {
+    cold = () => imds.fromInstanceMetadata({ endpoint, env })()
+  } else {
+    cold = async () => {
+      const provider = imds.fromInstanceMetadata({ endpoint, env })
+      try {
+        return await provider()
+      } finally {
+        provider.close()
+      }
+    }
+  }
   warm = imds.fromInstanceMetadata({ endpoint, env, refreshWindow: 3600 })
 } else {
   if (process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT !== endpoint) {
@@ -81,6 +96,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (!command || command === 'quit') break
   const count = Number(n || 1)
   let reply
+  // The long-lived provider's idle connection would serve the next fresh provider: close it.
+  if (command === 'cold' && name === 'imds-new-connection') warm.close()
   if (command === 'cold') reply = await run(cold, count)
   else if (command === 'warm' || command === 'prime') reply = await run(warm, count)
   else if (command === 'connect') reply = await run(connectOnce, count)
