@@ -7,6 +7,7 @@ asks for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports wh
 
 from __future__ import annotations
 
+import select
 import time
 
 # The C socket module: `socket` itself also imports enum and friends (about 1 MiB and a few ms per
@@ -18,7 +19,7 @@ from ._imds import Action, Client, Credentials, IoError, Settings
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
     import ssl
-    from typing import Any, Callable, Dict, Optional, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
     Socket = Union[_socket.socket, ssl.SSLSocket]
 
@@ -53,13 +54,25 @@ def classify(error: OSError, connecting: bool) -> IoError:
     return IoError.Other
 
 
+def _addresses(host: str, port: int) -> List[Tuple[int, int, int, Any]]:
+    """Where ``host`` is: an IP literal as it is (no resolver call: IMDS endpoints are literals),
+    else what the resolver says."""
+    for family, address in ((_socket.AF_INET, (host, port)), (_socket.AF_INET6, (host, port, 0, 0))):
+        try:
+            _socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return [(family, _socket.SOCK_STREAM, 0, address)]
+    # An ASCII host as bytes spares the `encodings.idna` import.
+    name = host.encode("ascii") if host.isascii() else host
+    return [(f, k, p, a) for f, k, p, _, a in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)]
+
+
 def connect(host: str, port: int, timeout: float) -> _socket.socket:
     """A TCP connection to the first address of ``host`` that accepts, like
     :func:`socket.create_connection`; ``timeout`` applies to each address tried."""
-    # An ASCII host as bytes spares the `encodings.idna` import.
-    name = host.encode("ascii") if host.isascii() else host
     last_error: Optional[OSError] = None
-    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+    for family, kind, proto, address in _addresses(host, port):
         sock = _socket.socket(family, kind, proto)
         try:
             sock.settimeout(timeout)
@@ -73,17 +86,28 @@ def connect(host: str, port: int, timeout: float) -> _socket.socket:
 
 
 class Connection:
-    """The one keep-alive connection a client uses, kept between operations."""
+    """The one keep-alive connection a client uses, kept between operations.
 
-    __slots__ = ("sock",)
+    A plain TCP socket is non-blocking once connected: a send goes out at once (a request fits
+    the socket's buffer), and a receive waits in ``poll`` only until its deadline, so each
+    request costs send, poll and recv, as in the C driver. (A socket timeout would cost an
+    ``ioctl`` per call to set it, and a ``poll`` before every send too.) A TLS socket keeps
+    its timeout: data can wait inside TLS with nothing to read on the socket.
+    """
+
+    __slots__ = ("sock", "poller")
 
     def __init__(self) -> None:
         self.sock: Optional[Socket] = None
+        self.poller: Optional[select.poll] = None
 
     def open(self, host: str, port: int, tls: bool, timeout: float) -> None:
         self.close()
         raw = connect(host, port, timeout)
         if not tls:
+            raw.settimeout(0.0)
+            self.poller = select.poll()
+            self.poller.register(raw, select.POLLIN)
             self.sock = raw
             return
         import socket
@@ -98,9 +122,38 @@ class Connection:
             raise
 
     def close(self) -> None:
-        sock, self.sock = self.sock, None
+        sock, self.sock, self.poller = self.sock, None, None
         if sock is not None:
             sock.close()
+
+    def receive(self, sock: Socket, time_left_ms: int) -> bytes:
+        """What arrives before the deadline, ``time_left_ms`` from now. A deadline already past
+        still takes what arrived meanwhile (the process may not have run for a while); only
+        when nothing did, ``socket.timeout``."""
+        poller = self.poller
+        if poller is None:
+            sock.settimeout(max(time_left_ms, 1) / 1000)
+            return sock.recv(_READ_SIZE)
+        if not poller.poll(max(time_left_ms, 0)):
+            raise _socket.timeout("timed out")
+        return sock.recv(_READ_SIZE)
+
+    def send(self, sock: Socket, data: bytes, time_left_ms: int) -> None:
+        """Sends all of ``data`` before the deadline (``socket.timeout`` if it cannot)."""
+        if self.poller is not None:
+            try:
+                sent = sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]  # the socket's buffer was full: wait with a timeout, then go back
+        sock.settimeout(max(time_left_ms, 1) / 1000)
+        try:
+            sock.sendall(data)
+        finally:
+            if self.poller is not None:
+                sock.settimeout(0.0)
 
 
 def run(
@@ -117,9 +170,7 @@ def run(
     ``imds`` logger when None) as they are produced.
     """
     if on_diagnostic is None:
-        from ._log import log_diagnostic
-
-        on_diagnostic = log_diagnostic
+        on_diagnostic = _default_diagnostics()
     try:
         while True:
             for diagnostic in client.drain_diagnostics():
@@ -127,17 +178,12 @@ def run(
             now = clock()
             action = client.poll(now)
             if isinstance(action, Action.Receive):
-                remaining = (action.deadline - now) / 1000
                 sock = conn.sock
                 if sock is None:
                     client.handle_io_error(now, IoError.Other)
                     continue
-                if remaining <= 0:
-                    client.handle_timeout(now)
-                    continue
                 try:
-                    sock.settimeout(remaining)
-                    data = sock.recv(_READ_SIZE)
+                    data = conn.receive(sock, action.deadline - now)
                 except _socket.timeout:
                     client.handle_timeout(clock())
                     continue
@@ -149,17 +195,12 @@ def run(
                 else:
                     client.handle_eof(clock())
             elif isinstance(action, Action.Send):
-                remaining = (action.deadline - now) / 1000
                 sock = conn.sock
                 if sock is None:
                     client.handle_io_error(now, IoError.Other)
                     continue
-                if remaining <= 0:
-                    client.handle_timeout(now)
-                    continue
                 try:
-                    sock.settimeout(remaining)
-                    sock.sendall(action.data)
+                    conn.send(sock, action.data, action.deadline - now)
                 except _socket.timeout:
                     client.handle_timeout(clock())
                 except OSError as error:
@@ -194,6 +235,19 @@ def run(
         for diagnostic in client.drain_diagnostics():
             on_diagnostic(diagnostic)
         raise
+
+
+_log_diagnostic: Optional[Callable[[Any], None]] = None
+
+
+def _default_diagnostics() -> Callable[[Any], None]:
+    """Diagnostics to the ``imds`` logger (``logging`` is imported on first use, not at import)."""
+    global _log_diagnostic
+    if _log_diagnostic is None:
+        from ._log import log_diagnostic
+
+        _log_diagnostic = log_diagnostic
+    return _log_diagnostic
 
 
 def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Settings:
