@@ -7,6 +7,8 @@ asks for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports wh
 
 from __future__ import annotations
 
+import errno
+import os
 import select
 import time
 
@@ -68,21 +70,40 @@ def _addresses(host: str, port: int) -> List[Tuple[int, int, int, Any]]:
     return [(f, k, p, a) for f, k, p, _, a in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM)]
 
 
+# Created non-blocking where the platform can (Linux): no timeout to set before connecting.
+_SOCK_NONBLOCK = getattr(_socket, "SOCK_NONBLOCK", 0)
+
+
 def connect(host: str, port: int, timeout: float) -> _socket.socket:
-    """A TCP connection to the first address of ``host`` that accepts, like
+    """A non-blocking TCP connection to the first address of ``host`` that accepts, like
     :func:`socket.create_connection`; ``timeout`` applies to each address tried."""
     last_error: Optional[OSError] = None
     for family, kind, proto, address in _addresses(host, port):
-        sock = _socket.socket(family, kind, proto)
+        sock = _socket.socket(family, kind | _SOCK_NONBLOCK, proto)
         try:
-            sock.settimeout(timeout)
-            sock.connect(address)
+            if not _SOCK_NONBLOCK:
+                sock.setblocking(False)
+            _wait_connected(sock, sock.connect_ex(address), timeout)
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             return sock
         except OSError as error:
             sock.close()
             last_error = error
     raise last_error or OSError(f"no address for {host}")
+
+
+def _wait_connected(sock: _socket.socket, status: int, timeout: float) -> None:
+    """Waits until a non-blocking connect (``status`` from ``connect_ex``) completes:
+    ``socket.timeout`` after ``timeout`` seconds, the connect's own error if it failed
+    (``ConnectionRefusedError``, ...)."""
+    if status in (errno.EINPROGRESS, errno.EWOULDBLOCK):
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT)
+        if not poller.poll(max(timeout * 1000, 0)):
+            raise _socket.timeout("timed out")
+        status = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+    if status:
+        raise OSError(status, os.strerror(status))
 
 
 class Connection:
@@ -105,7 +126,6 @@ class Connection:
         self.close()
         raw = connect(host, port, timeout)
         if not tls:
-            raw.settimeout(0.0)
             self.poller = select.poll()
             self.poller.register(raw, select.POLLIN)
             self.sock = raw
