@@ -50,10 +50,12 @@ To reproduce: `make bench`. It installs the peers into ignored local folders (bo
 `@smithy/credential-provider-imds` from `bindings-node`'s lock file, `aws-config` from crates.io in the
 bench-only crate `tests/bench/rust`, which has its own `[workspace]` and builds into
 `tests/bench/.peers/`: 4–5 minutes the first time on 2 cores), builds everything measured in
-release, then measures inside `scripts/loopback-only` (about 30 s) and rewrites
+release, then measures inside `scripts/loopback-only` (about a minute) and rewrites
 `tests/bench/RESULTS.md` with the machine, the date and every contender's version;
 `python3 tests/bench/readme_section.py` then refreshes this section. `BENCH_ROUNDS`, `BENCH_BLOCK`,
-`BENCH_WARMUP` and `BENCH_PROCESS_RUNS` change the sample sizes. Each component also has its own
+`BENCH_WARMUP` and `BENCH_PROCESS_RUNS` change the sample sizes; `BENCH_REALTIME=1` measures at
+real-time priority (SCHED_FIFO), so that other work on a shared machine waits instead of landing in
+the p99s (RESULTS.md says when a run used it). Each component also has its own
 benchmark: `make bench-c`, `make bench-python`, `make bench-node`, `make bench-mock`, and
 `cargo run --release -p imds-core --example bench_exchange` (the core alone, no sockets).
 {END}"""
