@@ -1072,14 +1072,18 @@ def main() -> int:
         "footprint": sizes,
         "elapsed_s": time.monotonic() - started,
     }
-    report = render(data)
+    write_outputs(render(data), data, args.out, args.json_out)
+    return 0
+
+
+def write_outputs(report: str, data: Dict[str, Any], out: Optional[str], json_out: Optional[str]) -> None:
+    """Prints the report and writes it (Markdown) and every figure (JSON) where asked."""
     print()
     print(report)
-    if args.out:
-        Path(args.out).write_text(report)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(data, indent=1) + "\n")
-    return 0
+    if out:
+        Path(out).write_text(report)
+    if json_out:
+        Path(json_out).write_text(json.dumps(data, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -795,10 +795,7 @@ def main() -> int:
     if args.render:
         data = json.loads(Path(args.render).read_text())
         data["notes"] = notes(data)
-        report = render(data)
-        print(report)
-        if args.out:
-            Path(args.out).write_text(report)
+        bench.write_outputs(render(data), data, args.out, None)
         return 0
     if not args.config:
         parser.error("--config is needed")
@@ -837,13 +834,7 @@ def main() -> int:
         "date": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
     data["notes"] = notes(data)
-    report = render(data)
-    print()
-    print(report)
-    if args.out:
-        Path(args.out).write_text(report)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(data, indent=1) + "\n")
+    bench.write_outputs(render(data), data, args.out, args.json_out)
     return 0
 
 
