@@ -36,4 +36,4 @@ test-offline: $(TESTS)
 
 clean:
 	$(CARGO) clean
-	rm -rf .venv build bindings-node/node_modules
+	rm -rf .venv .venv-aiobotocore build bindings-node/node_modules

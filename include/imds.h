@@ -20,13 +20,19 @@
 
 /** The version of this header (compare with imds_version() at run time). */
 #define IMDS_VERSION_MAJOR 0
-#define IMDS_VERSION_MINOR 1
+#define IMDS_VERSION_MINOR 2
 #define IMDS_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
-#define IMDS_VERSION_NUMBER 100
+#define IMDS_VERSION_NUMBER 200
 /** What imds_version() returns for this version. */
-#define IMDS_VERSION_STRING "imds/0.1.0"
+#define IMDS_VERSION_STRING "imds/0.2.0"
 
+
+/**
+ * How many diagnostics a client keeps until they are taken (`imds_client_next_diagnostic()`);
+ * when more come, the oldest is dropped.
+ */
+#define IMDS_DIAGNOSTIC_CAPACITY 8
 
 /**
  * A buffer of this many bytes always holds one error message, diagnostic, trace line, usage
@@ -38,6 +44,11 @@
  * A buffer of this many bytes always holds the settings report (`imds_settings_report()`).
  */
 #define IMDS_REPORT_CAPACITY 4096
+
+/**
+ * A buffer of this many bytes always holds the `--help` text (`imds_cli_help()`).
+ */
+#define IMDS_HELP_CAPACITY 8192
 
 /**
  * A buffer of this many bytes always holds the credentials JSON
@@ -93,7 +104,8 @@ enum imds_result
    */
   IMDS_RESULT_OTHER_ERROR = 1000,
   /**
-   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED`), or that setting was invalid (fail closed).
+   * IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`; an invalid value of that setting is
+   * `IMDS_RESULT_INVALID_SETTING`).
    */
   IMDS_RESULT_DISABLED = 1001,
   /**
@@ -206,9 +218,13 @@ enum imds_command
    */
   IMDS_COMMAND_GET = 3,
   /**
-   * `imds --help`: print `imds_cli_usage()` and a newline on stdout, exit 0.
+   * `imds --help`: print `imds_cli_help()` on stdout, exit 0.
    */
   IMDS_COMMAND_HELP = 4,
+  /**
+   * `imds --version`: print `imds_cli_version()` on stdout, exit 0.
+   */
+  IMDS_COMMAND_VERSION = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -547,9 +563,27 @@ imds_result imds_cli_usage_error_line(const char *const *args,
 
 /**
  * The usage line, `usage: imds [--trace] [credentials | settings | get PATH]` (static, no
- * newline, not NUL-terminated).
+ * newline, not NUL-terminated). It starts the `--help` text and every usage error line.
  */
 struct imds_str imds_cli_usage(void);
+
+/**
+ * Writes the `--help` text (the usage, the commands, every setting with its default,
+ * environment variable and config file key, and the exit statuses; lines end with `\n`; no NUL)
+ * into `buf` (`len` bytes) and its length into `*written_out`. `IMDS_HELP_CAPACITY` bytes always
+ * suffice.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+ */
+imds_result imds_cli_help(uint8_t *buf, size_t len, size_t *written_out);
+
+/**
+ * Writes the `--version` line, `imds <version>\n` (no NUL), into `buf` (`len` bytes) and its
+ * length into `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+ */
+imds_result imds_cli_version(uint8_t *buf, size_t len, size_t *written_out);
 
 /**
  * The exit status of the `imds` command for `result`: 0 for `IMDS_RESULT_OK`, 3 for
@@ -639,9 +673,9 @@ imds_result imds_client_start_credentials(struct imds_client *client,
  * not UTF-8); `IMDS_RESULT_DISABLED`; `IMDS_RESULT_INVALID_STATE`.
  */
 imds_result imds_client_start_get(struct imds_client *client,
+                                  uint64_t now_ms,
                                   const char *path,
-                                  size_t path_len,
-                                  uint64_t now_ms);
+                                  size_t path_len);
 
 /**
  * Stores in `*action_out` what to do next (see `imds_action_kind`). A result other than
@@ -663,6 +697,18 @@ imds_result imds_client_poll(struct imds_client *client,
  * `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
  */
 imds_result imds_client_handle_connected(struct imds_client *client, uint64_t now_ms);
+
+/**
+ * Reports that, instead of connecting for `IMDS_ACTION_KIND_CONNECT`, the host handed over an
+ * open keep-alive connection to the same host, port and scheme that it kept from an earlier
+ * exchange (a pool shared by clients). As `imds_client_handle_connected()`, except that the
+ * server may have closed it while idle: a request that fails on it before any byte comes back is
+ * sent again, once, on a new connection.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+ * `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
+ */
+imds_result imds_client_handle_connected_reused(struct imds_client *client, uint64_t now_ms);
 
 /**
  * Feeds `len` bytes that arrived on the connection (copied; any length, including more than the
@@ -704,11 +750,14 @@ imds_result imds_client_handle_io_error(struct imds_client *client,
 imds_result imds_client_handle_timeout(struct imds_client *client, uint64_t now_ms);
 
 /**
- * Reports that the host closed the connection on its own between operations (after `DONE` or an
- * error), so the next operation connects anew.
+ * Reports that the connection is gone without the client asking: the host closed it on its
+ * own, or saw the server close it while the client was not using it (between operations, after
+ * an operation started but before its first action, or during a `WAIT`). The next request
+ * connects anew, and no request is logged that was never sent.
  *
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
- * `IMDS_RESULT_INVALID_STATE` (an operation is running: use `imds_client_handle_io_error()`).
+ * `IMDS_RESULT_INVALID_STATE` (a connect, send or receive is pending: report its failure with
+ * `imds_client_handle_io_error()` or `imds_client_handle_eof()`).
  */
 imds_result imds_client_handle_closed(struct imds_client *client);
 
@@ -727,6 +776,26 @@ imds_result imds_client_handle_unsupported(struct imds_client *client);
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
  */
 imds_result imds_client_cancel(struct imds_client *client);
+
+/**
+ * Forgets everything learned from IMDS (the token, the IMDSv1 fallback, the role name, the
+ * extended-API state, the credentials and any static-stability pause) and abandons the running
+ * operation; settings, binding name and seed stay. The next credentials operation is a full
+ * exchange. Close the connection too.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
+ */
+imds_result imds_client_reset(struct imds_client *client);
+
+/**
+ * Names the program in `User-Agent: imds/<version> (<name>)` (`name_len` bytes of UTF-8, not
+ * NUL-terminated, copied); a new client says `c`. Characters other than ASCII letters, digits
+ * and `.-_/+` are dropped and the name is cut at 32 bytes.
+ *
+ * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+ * `IMDS_RESULT_INVALID_ARGUMENT` (not UTF-8).
+ */
+imds_result imds_client_set_binding(struct imds_client *client, const char *name, size_t name_len);
 
 /**
  * Stores in `*credentials_out` views of the credentials of the last successful credentials
@@ -763,7 +832,8 @@ imds_result imds_client_body(const struct imds_client *client, struct imds_bytes
 /**
  * Takes the oldest queued diagnostic (fallbacks, retries, each request and status): writes its
  * text (never a secret; no NUL) into `buf` (`len` bytes), the length into `*written_out` and its
- * level into `*level_out`. Drain the queue after each poll (it keeps the last 16).
+ * level into `*level_out`. Drain the queue after each poll: it keeps the last
+ * `IMDS_DIAGNOSTIC_CAPACITY` (8), dropping the oldest.
  * `IMDS_TEXT_CAPACITY` bytes always suffice; when the buffer is too small the diagnostic stays
  * queued.
  *
@@ -945,7 +1015,7 @@ imds_result imds_settings_value(const struct imds_settings *settings,
 struct imds_str imds_source_name(uint32_t source);
 
 /**
- * The library's name and version, e.g. `imds/0.1.0` (static, NUL-terminated, do not free).
+ * The library's name and version, e.g. `imds/0.2.0` (static, NUL-terminated, do not free).
  *
  * Compare with the header's `IMDS_VERSION_STRING` to check that the library and the header
  * match.

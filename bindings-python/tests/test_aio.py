@@ -69,3 +69,32 @@ def test_provider_shared_by_tasks(mock: Mock) -> None:
 
     assert asyncio.run(main()) == [ACCESS_KEY_ID] * 16
     assert len(mock.lines()) == 3, "one fetch; the other tasks read the cache"
+
+
+def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(
+    start_mock: Callable[..., Mock],
+) -> None:
+    from test_sync import CLOSES_AFTER_THE_REGION
+
+    from imds import _sync
+
+    mock = start_mock(CLOSES_AFTER_THE_REGION)
+    messages: list[str] = []
+
+    async def main() -> None:
+        client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+        conn = imds.aio.Connection()
+        try:
+            client.start_get(_sync.monotonic_ms(), "placement/region")
+            await imds.aio.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+            assert client.body() == b"us-east-1"
+            assert conn.reader is not None, "kept: the answer did not say it closes"
+            assert await asyncio.wait_for(conn.reader.read(1), 5) == b"", "the server's close arrives"
+            client.start_get(_sync.monotonic_ms(), "instance-id")
+            await imds.aio.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        finally:
+            conn.close()
+
+    asyncio.run(main())
+    sent = [m for m in messages if m.startswith("> GET /latest/meta-data/instance-id")]
+    assert len(sent) == 1, f"one request, none on the dead connection: {messages}"

@@ -9,9 +9,10 @@
 use imds_core::blocking;
 use imds_core::{Error, ErrorKind, Instant};
 
-use crate::client::{Handle, imds_client, live_mut};
+use crate::client::{Handle, imds_client, with_client};
 use crate::credentials::imds_credentials;
-use crate::ffi::{self, Failure};
+use crate::failure::Failure;
+use crate::ffi;
 use crate::result::imds_result;
 
 /// Fetches credentials on `client`, blocking until they arrive or the operation fails, and stores
@@ -31,11 +32,7 @@ pub extern "C" fn imds_fetch_credentials(
     credentials_out: *mut imds_credentials,
 ) -> imds_result {
     ffi_boundary! {
-        let handle = match live_mut(client) {
-            Ok(handle) => handle,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_client(client, |handle| {
             let out = ffi::try_out(credentials_out)?;
             fetch(handle)?;
             let credentials = handle.client.credentials().ok_or(Failure::Core(Error::detail(
@@ -44,8 +41,7 @@ pub extern "C" fn imds_fetch_credentials(
             )))?;
             ffi::write_out(out, imds_credentials::borrow(credentials));
             Ok(())
-        })();
-        handle.record(outcome)
+        })
     }
 }
 

@@ -32,6 +32,7 @@
 
 #[macro_use]
 mod panic;
+mod failure;
 mod ffi;
 
 pub mod action;

@@ -34,7 +34,8 @@ pub enum imds_result {
     Usage = 7,
     /// A core error of a kind this version of the binding does not know by name.
     OtherError = 1000,
-    /// IMDS is disabled (`AWS_EC2_METADATA_DISABLED`), or that setting was invalid (fail closed).
+    /// IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`; an invalid value of that setting is
+    /// `IMDS_RESULT_INVALID_SETTING`).
     Disabled = 1001,
     /// A setting has a value that is not accepted.
     InvalidSetting = 1002,

@@ -67,6 +67,9 @@ pub const IMDS_TEXT_CAPACITY: usize = 1024;
 /// A buffer of this many bytes always holds the settings report (`imds_settings_report()`).
 pub const IMDS_REPORT_CAPACITY: usize = 4096;
 
+/// A buffer of this many bytes always holds the `--help` text (`imds_cli_help()`).
+pub const IMDS_HELP_CAPACITY: usize = 8192;
+
 /// A buffer of this many bytes always holds the credentials JSON
 /// (`imds_client_credentials_json()`): the session token alone may take 4096 bytes.
 pub const IMDS_CREDENTIALS_JSON_CAPACITY: usize = 8192;

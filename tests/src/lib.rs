@@ -6,10 +6,11 @@
 //!   instance (a token bucket on requests, a limit on connections: 429, refuse or drop).
 //! * [`conformance`]: reads `tests/conformance/*.json` and runs each scenario against any `imds`
 //!   command line, comparing requests, stdout, stderr and exit code.
-//! * [`json`]: the small JSON reader/writer these files use.
+//!
+//! The kit's own files (mock scripts, scenarios, request logs) are JSON, read and written with
+//! `serde_json`.
 
 pub mod conformance;
-pub mod json;
 pub mod mock;
 pub mod script;
 mod throttle;

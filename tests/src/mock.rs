@@ -22,7 +22,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::json::Json;
 use crate::script::{
     EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script, TOKEN_HEADER,
     TOKEN_PATH, TTL_HEADER, ThrottleMode,
@@ -110,33 +109,20 @@ impl RequestRecord {
     }
 
     /// The record as one JSON object (what `imds-mock --log` writes, one per line).
-    pub fn to_json(&self) -> Json {
-        Json::Object(vec![
-            ("connection".into(), Json::Number(self.connection as f64)),
-            ("method".into(), Json::String(self.method.clone())),
-            ("path".into(), Json::String(self.path.clone())),
-            ("token_sent".into(), Json::Bool(self.token_sent)),
-            (
-                "ttl".into(),
-                self.ttl.clone().map(Json::String).unwrap_or(Json::Null),
-            ),
-            ("status".into(), Json::Number(f64::from(self.status))),
-            (
-                "user_agent".into(),
-                self.user_agent
-                    .clone()
-                    .map(Json::String)
-                    .unwrap_or(Json::Null),
-            ),
-            ("time_us".into(), Json::Number(self.time_us as f64)),
-            ("outcome".into(), Json::String(self.outcome.name().into())),
-            ("limit".into(), limit_json(self.outcome.limit())),
-        ])
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "connection": self.connection,
+            "method": self.method,
+            "path": self.path,
+            "token_sent": self.token_sent,
+            "ttl": self.ttl,
+            "status": self.status,
+            "user_agent": self.user_agent,
+            "time_us": self.time_us,
+            "outcome": self.outcome.name(),
+            "limit": self.outcome.limit().map(Limit::name),
+        })
     }
-}
-
-fn limit_json(limit: Option<Limit>) -> Json {
-    limit.map_or(Json::Null, |l| Json::String(l.name().into()))
 }
 
 /// Something that happened to a connection or to the listener rather than to a request.
@@ -171,23 +157,24 @@ pub enum EventKind {
 impl MockEvent {
     /// The event as one JSON object (`imds-mock --log` writes it among the requests; the
     /// `event` key tells it from a request).
-    pub fn to_json(&self) -> Json {
-        let mut members = vec![("time_us".into(), Json::Number(self.time_us as f64))];
+    pub fn to_json(&self) -> serde_json::Value {
         match self.kind {
-            EventKind::ConnectionDropped { connection, limit } => {
-                members.push(("event".into(), Json::String("connection_dropped".into())));
-                members.push(("connection".into(), Json::Number(connection as f64)));
-                members.push(("limit".into(), limit_json(Some(limit))));
-            }
-            EventKind::StoppedListening { limit } => {
-                members.push(("event".into(), Json::String("stopped_listening".into())));
-                members.push(("limit".into(), limit_json(Some(limit))));
-            }
-            EventKind::Listening => {
-                members.push(("event".into(), Json::String("listening".into())));
-            }
+            EventKind::ConnectionDropped { connection, limit } => serde_json::json!({
+                "time_us": self.time_us,
+                "event": "connection_dropped",
+                "connection": connection,
+                "limit": limit.name(),
+            }),
+            EventKind::StoppedListening { limit } => serde_json::json!({
+                "time_us": self.time_us,
+                "event": "stopped_listening",
+                "limit": limit.name(),
+            }),
+            EventKind::Listening => serde_json::json!({
+                "time_us": self.time_us,
+                "event": "listening",
+            }),
         }
-        Json::Object(members)
     }
 }
 
@@ -202,7 +189,7 @@ pub enum LogEntry<'a> {
 
 impl LogEntry<'_> {
     /// The entry as one JSON object.
-    pub fn to_json(&self) -> Json {
+    pub fn to_json(&self) -> serde_json::Value {
         match self {
             LogEntry::Request(record) => record.to_json(),
             LogEntry::Event(event) => event.to_json(),

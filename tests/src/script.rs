@@ -30,7 +30,7 @@
 
 use std::fmt;
 
-use crate::json::Json;
+use serde_json::{Map, Value};
 
 /// The token request path.
 pub const TOKEN_PATH: &str = "/latest/api/token";
@@ -181,10 +181,10 @@ impl Default for CredentialsDocument {
 impl CredentialsDocument {
     /// The JSON body, in the order IMDS writes it, with or without `AccountId`.
     pub fn to_json(&self, with_account_id: bool) -> String {
-        let mut members = Vec::new();
+        let mut members = Map::new();
         let mut add = |key: &str, value: &Option<String>| {
             if let Some(value) = value {
-                members.push((key.to_string(), Json::String(value.clone())));
+                members.insert(key.to_string(), Value::String(value.clone()));
             }
         };
         add("Code", &self.code);
@@ -198,7 +198,7 @@ impl CredentialsDocument {
         if with_account_id {
             add("AccountId", &self.account_id);
         }
-        Json::Object(members).to_string()
+        Value::Object(members).to_string()
     }
 }
 
@@ -287,14 +287,14 @@ fn fail<T>(message: impl Into<String>) -> Result<T, ScriptError> {
     Err(ScriptError(message.into()))
 }
 
-fn string(value: &Json, key: &str) -> Result<String, ScriptError> {
+fn string(value: &Value, key: &str) -> Result<String, ScriptError> {
     match value.as_str() {
         Some(s) => Ok(s.to_string()),
         None => fail(format!("`{key}` must be a string")),
     }
 }
 
-fn optional_string(value: &Json, key: &str) -> Result<Option<String>, ScriptError> {
+fn optional_string(value: &Value, key: &str) -> Result<Option<String>, ScriptError> {
     if value.is_null() {
         Ok(None)
     } else {
@@ -302,19 +302,19 @@ fn optional_string(value: &Json, key: &str) -> Result<Option<String>, ScriptErro
     }
 }
 
-fn boolean(value: &Json, key: &str) -> Result<bool, ScriptError> {
+fn boolean(value: &Value, key: &str) -> Result<bool, ScriptError> {
     value
         .as_bool()
         .ok_or_else(|| ScriptError(format!("`{key}` must be true or false")))
 }
 
-fn number(value: &Json, key: &str) -> Result<u64, ScriptError> {
+fn number(value: &Value, key: &str) -> Result<u64, ScriptError> {
     value
         .as_u64()
         .ok_or_else(|| ScriptError(format!("`{key}` must be a whole number")))
 }
 
-fn object<'a>(value: &'a Json, key: &str) -> Result<&'a [(String, Json)], ScriptError> {
+fn object<'a>(value: &'a Value, key: &str) -> Result<&'a Map<String, Value>, ScriptError> {
     value
         .as_object()
         .ok_or_else(|| ScriptError(format!("`{key}` must be an object")))
@@ -323,12 +323,12 @@ fn object<'a>(value: &'a Json, key: &str) -> Result<&'a [(String, Json)], Script
 impl Script {
     /// Reads a script from JSON text.
     pub fn from_json_text(text: &str) -> Result<Script, ScriptError> {
-        let json = Json::parse(text).map_err(|e| ScriptError(e.to_string()))?;
+        let json: Value = serde_json::from_str(text).map_err(|e| ScriptError(e.to_string()))?;
         Script::from_json(&json)
     }
 
     /// Reads a script from a parsed JSON object.
-    pub fn from_json(json: &Json) -> Result<Script, ScriptError> {
+    pub fn from_json(json: &Value) -> Result<Script, ScriptError> {
         let mut script = Script::default();
         for (key, value) in object(json, "script")? {
             match key.as_str() {
@@ -387,7 +387,7 @@ impl Script {
     }
 }
 
-fn read_credentials(json: &Json) -> Result<CredentialsDocument, ScriptError> {
+fn read_credentials(json: &Value) -> Result<CredentialsDocument, ScriptError> {
     let mut doc = CredentialsDocument::default();
     for (key, value) in object(json, "credentials")? {
         let value = optional_string(value, key)?;
@@ -405,7 +405,7 @@ fn read_credentials(json: &Json) -> Result<CredentialsDocument, ScriptError> {
     Ok(doc)
 }
 
-fn read_throttle(json: &Json) -> Result<Throttle, ScriptError> {
+fn read_throttle(json: &Value) -> Result<Throttle, ScriptError> {
     let mut rate = None;
     let mut burst = None;
     let mut throttle = Throttle {
@@ -479,7 +479,7 @@ fn read_throttle(json: &Json) -> Result<Throttle, ScriptError> {
     }
 }
 
-fn read_override(json: &Json) -> Result<Override, ScriptError> {
+fn read_override(json: &Value) -> Result<Override, ScriptError> {
     let mut rule = Override {
         times: Some(1),
         ..Override::default()
