@@ -12,8 +12,10 @@
 //! force.
 //!
 //! What each answer means, by step ("retry" is a back-off of `min(1 s, 50 ms · 2^(n−1)) · U[0, 1)`
-//! before attempt `n + 1`, while attempts (the `attempts` setting) and the operation's deadline
-//! allow; "fail" ends the operation with the error named):
+//! before attempt `n + 1`, or `min(2 s, 1 s · 2^(n−1)) · U[0, 1)` after a 429 (IMDS throttling:
+//! the retries of many processes must spread over the seconds it takes to serve them), while
+//! attempts (the `attempts` setting) and the operation's deadline allow; "fail" ends the operation
+//! with the error named):
 //!
 //! | answer | token (`PUT`) | role list | credentials | metadata |
 //! |---|---|---|---|---|
@@ -556,7 +558,7 @@ impl Policy {
         if attempt >= max {
             return None;
         }
-        let delay = self.jitter.backoff_ms(attempt);
+        let delay = self.jitter.backoff_ms(attempt, status == 429);
         let until = now.add_millis(delay);
         if until >= deadline {
             return None;
