@@ -24,11 +24,11 @@ deps-python:
 
 # Builds the wheel offline (cargo fetch ran in deps-rust) and installs it into the venv.
 install-python:
-	rm -f $(PY_WHEELS)/imds-*.whl
+	rm -f $(PY_WHEELS)/imds_credentials-*.whl
 	cd $(PY_DIR) && CARGO_NET_OFFLINE=true $(VENV)/bin/maturin build --release --locked \
 		--interpreter $(PY) --out $(PY_WHEELS) --quiet
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
-		--force-reinstall $(PY_WHEELS)/imds-*.whl
+		--force-reinstall $(PY_WHEELS)/imds_credentials-*.whl
 
 # The mock and the Rust `imds` command (python -m imds is compared with it byte for byte).
 test-python: install-python
