@@ -12,6 +12,12 @@ ROOT := $(CURDIR)
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
+# The workspace version (Cargo.toml), which every package, library and file name is derived from;
+# the ABI part of the shared library's SONAME: 0.MINOR before 1.0 (as cargo-c), then MAJOR.
+IMDS_VERSION := $(shell sed -n '/^\[workspace\.package\]/,/^\[/s/^version = "\([^"]*\)"/\1/p' $(ROOT)/Cargo.toml)
+IMDS_VERSION_PARTS := $(subst ., ,$(IMDS_VERSION))
+IMDS_ABI := $(if $(filter 0,$(word 1,$(IMDS_VERSION_PARTS))),0.$(word 2,$(IMDS_VERSION_PARTS)),$(word 1,$(IMDS_VERSION_PARTS)))
+
 # Runs its arguments with only loopback networking when the machine allows it (root / user namespaces).
 NETNS := $(ROOT)/scripts/loopback-only
 

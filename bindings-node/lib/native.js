@@ -41,7 +41,7 @@ function packageVersion() {
 function howToBuild(platform) {
   return (
     'To build it from source (Rust >= 1.88, Node >= 20), in a clone of the imds repository: ' +
-    '`cd bindings-node && npm ci && npx napi build --platform --release`, then set ' +
+    '`cd bindings-node && npm ci && npm run build`, then set ' +
     `NAPI_RS_NATIVE_LIBRARY_PATH to the imds.${platform}.node it makes, or copy that file into ` +
     `${path.dirname(__dirname)}.`
   )
