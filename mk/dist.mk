@@ -9,8 +9,8 @@
 #   imds-VERSION-{x86_64,aarch64}-linux-{gnu,musl}.tar.gz            C (packaging/c-tarball)
 #
 # One cargo-zigbuild run builds libimds and the Node addon for the four targets into the shared
-# target dir (profile `dist`); maturin --zig builds the wheels (it compiles the shared crates once
-# more: it builds with target-applies-to-host off). zig links the gnu targets against glibc 2.17's
+# target dir (profile `dist`); maturin --zig builds the wheels in target/dist-wheels (see
+# dist-wheels). zig links the gnu targets against glibc 2.17's
 # symbols, and is the C compiler of the static bin/imds. packaging/check-artifacts then checks every
 # file (CPU, GLIBC_2.17 at most, musl libc only, SONAME and links, static bin/imds, wheel tags by
 # auditwheel) and prints its size.
@@ -43,6 +43,7 @@ DIST_TRY := $(ROOT)/build/dist-try
 DIST_TOOLS := $(ROOT)/build/dist-tools
 DIST_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 DIST_PROFILE := dist
+DIST_WHEEL_TARGET := $(DIST_CARGO_TARGET)/dist-wheels
 # The tools venv first: zig (ziglang), cargo-zigbuild, maturin, auditwheel.
 DIST_PATH := $(DIST_TOOLS)/bin:$(PATH)
 DIST_ZIG := $(DIST_TOOLS)/bin/python -m ziglang
@@ -153,12 +154,15 @@ dist-libs:
 	PATH=$(DIST_PATH) $(DIST_CARGO_ENV) $(CARGO) zigbuild --locked --offline --quiet --profile $(DIST_PROFILE) \
 		$(foreach p,$(DIST_PLATFORMS),--target $(call dist_zig_target,$(p))) -p imds-ffi -p imds-node
 
-# abi3 wheels: manylinux2014 (glibc 2.17) and musllinux_1_2, both CPUs. The musllinux wheels' module
+# abi3 wheels: manylinux2014 (glibc 2.17) and musllinux_1_2, both CPUs. In a target dir of their
+# own: maturin builds with target-applies-to-host off, which changes the fingerprint of the host's
+# build scripts and proc macros, so that sharing one target dir with cargo-zigbuild would rebuild
+# them, and all that depends on them, on every run of either. The musllinux wheels' module
 # then names musl's libc as Alpine does (packaging/musl-wheel), which auditwheel requires.
 dist-wheels:
 	@mkdir -p $(DIST)
 	$(foreach p,$(DIST_PLATFORMS),cd $(PY_DIR) && PATH=$(DIST_PATH) $(DIST_CARGO_ENV) maturin build --quiet --locked \
-		--offline --profile $(DIST_PROFILE) --zig --target $(call dist_triple,$(p)) \
+		--offline --profile $(DIST_PROFILE) --zig --target $(call dist_triple,$(p)) --target-dir $(DIST_WHEEL_TARGET) \
 		--compatibility $(call dist_wheel_tag,$(p)) --out $(DIST) &&) true
 	PATH=$(DIST_PATH) $(ROOT)/packaging/musl-wheel $(DIST)/$(DIST_PY_NAME)-*musllinux*.whl
 
