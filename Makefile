@@ -27,6 +27,7 @@ help:
 	@echo "make demo   build, start the mock IMDS on loopback, fetch credentials with every imds command"
 	@echo "make test   install what is needed, then run every check inside a loopback-only network namespace"
 	@echo "make bench  imds against the AWS SDKs' own providers, side by side"
+	@echo "make bench-fleet  many processes at once against a throttled mock IMDS (tests/bench/FLEET.md)"
 	@echo "make dist   the release artifacts (wheels, sdist, npm packages, C tarballs) for x86_64 and arm64 Linux into dist/"
 	@echo "make test-arm64  every conformance scenario for arm64 Python and Node under qemu (slow)"
 
@@ -43,4 +44,4 @@ test-offline: $(TESTS)
 
 clean:
 	$(CARGO) clean
-	rm -rf .venv build dist bindings-node/node_modules
+	rm -rf .venv .venv-aiobotocore build dist bindings-node/node_modules

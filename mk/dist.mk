@@ -325,6 +325,7 @@ test-dist-conformance: test-dist-c test-dist-python test-dist-node test-dist-arm
 		static_x86_64=$(DIST_C_TRY)/imds-$(IMDS_VERSION)-x86_64-linux-musl/bin/imds \
 		static_aarch64=$(QEMU_AARCH64) $(DIST_C_TRY)/imds-$(IMDS_VERSION)-aarch64-linux-musl/bin/imds \
 		python_wheel=$(DIST_VENV)/bin/python -m imds \
+		python_script=$(DIST_VENV)/bin/imds \
 		python_sdist=$(DIST_SDIST_VENV)/bin/python -m imds \
 		node_npm=$(DIST_NODE_X64)/node_modules/.bin/imds"
 	PATH=$(DIST_NO_RUST_PATH) $(DIST_CONFORMANCE) --jobs $(ARM64_JOBS) $(ARM64_SUBSET) --impl-list "$(ARM64_IMPLS)"

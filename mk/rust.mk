@@ -18,3 +18,12 @@ test-rust:
 	$(CARGO) test --locked --offline --workspace
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --offline --workspace --no-deps
 	$(CARGO) build --locked --offline -p imds-core --target $(NO_STD_TARGET)
+
+# No import cycle among the modules of imds-core (the script's self-test first: it must catch one).
+TESTS += test-core-cycles
+
+.PHONY: test-core-cycles
+
+test-core-cycles:
+	python3 $(ROOT)/scripts/check-core-cycles --self-test
+	python3 $(ROOT)/scripts/check-core-cycles

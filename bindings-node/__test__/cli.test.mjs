@@ -3,26 +3,17 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { startMock, packageDir, fullExchange } from './mock.mjs'
+import { createRequire } from 'node:module'
+import { startMock, packageDir, fullExchange, runNode } from './mock.mjs'
+
+const require = createRequire(import.meta.url)
 
 const COMMAND = path.join(packageDir, 'bin', 'imds.js')
 
 /** Runs `node bin/imds.js ...args` with only `env` (plus PATH) and collects what it printed. */
 function run(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COMMAND, ...args], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (status) => resolve({ status, stdout, stderr }))
-  })
+  return runNode([COMMAND, ...args], { env })
 }
 
 test('credentials prints the credential_process JSON and exits 0', async (t) => {
@@ -93,5 +84,13 @@ test('exit statuses: 1 fetch failed, 2 usage or invalid settings, 3 disabled', a
   assert.match(disabled.stderr, /^imds: IMDS is disabled by AWS_EC2_METADATA_DISABLED \(env\)/)
 
   const help = await run(['--help'])
-  assert.deepEqual(help, { status: 0, stdout: 'usage: imds [--trace] [credentials | settings | get PATH]\n', stderr: '' })
+  assert.equal(help.status, 0)
+  assert.equal(help.stderr, '')
+  assert.ok(help.stdout.startsWith('usage: imds [--trace] [credentials | settings | get PATH]\n\n'), help.stdout)
+  for (const line of ['  --version      print the version', '      env AWS_METADATA_SERVICE_NUM_ATTEMPTS', '  3  IMDS is disabled (AWS_EC2_METADATA_DISABLED=true)']) {
+    assert.ok(help.stdout.includes(`\n${line}\n`), line)
+  }
+
+  const version = await run(['--version'])
+  assert.deepEqual(version, { status: 0, stdout: `imds ${require('../lib/index.js').version()}\n`, stderr: '' })
 })

@@ -91,7 +91,7 @@ test('a receive deadline that passes is reported with handleTimeout', async (t) 
   let clock = 0
   const now = () => clock
   const client = new Client(loadSettings({ endpoint: mock.endpoint, timeout: 1, attempts: 1, env: cleanEnv() }))
-  client.startGet('placement/region', now())
+  client.startGet(now(), 'placement/region')
   const connect = client.poll(now())
   const socket = net.connect({ host: connect.host, port: connect.port })
   t.after(() => socket.destroy())
@@ -115,8 +115,37 @@ test('get returns the body as a Buffer', async (t) => {
   t.after(() => mock.stop())
   const { drive } = require('../lib/index.js')
   const client = new Client(loadSettings({ endpoint: mock.endpoint, env: cleanEnv() }))
-  client.startGet('instance-id', 0)
+  client.startGet(0, 'instance-id')
   await drive(client)
   assert.deepEqual(client.body(), Buffer.from('i-0abc'))
   client.reset()
+})
+
+test('User-Agent names node, or the name given to setBinding', async (t) => {
+  const { drive, version: versionOf } = require('../lib/index.js')
+  const version = versionOf()
+  const mock = await startMock({})
+  t.after(() => mock.stop())
+  const client = new Client(loadSettings({ endpoint: mock.endpoint, env: cleanEnv() }))
+  const { performance } = require('node:perf_hooks')
+  client.startGet(performance.now(), 'placement/region')
+  await drive(client)
+  client.setBinding('my-agent/1.2')
+  client.startGet(performance.now(), 'placement/region')
+  await drive(client)
+  client.reset()
+  assert.deepEqual(
+    mock.requests().map((r) => r.user_agent),
+    [`imds/${version} (node)`, `imds/${version} (node)`, `imds/${version} (my-agent/1.2)`],
+  )
+})
+
+test('handleClosed is accepted while the client is not using the connection, not while it is', () => {
+  const client = new Client(loadSettings({ endpoint: 'http://127.0.0.1:9', env: cleanEnv() }))
+  client.handleClosed()
+  client.startGet(0, 'instance-id')
+  client.handleClosed()
+  assert.equal(client.poll(0).kind, 'connect')
+  assert.throws(() => client.handleClosed(), (error) => error.code === 'invalid_state')
+  client.cancel()
 })

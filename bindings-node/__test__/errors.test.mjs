@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
-import { startMock, cleanEnv, makeTempDir, removeTempDir } from './mock.mjs'
+import { startMock, cleanEnv, makeTempDir, removeTempDir, closedPort } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 const imds = require('../lib/index.js')
@@ -39,15 +39,6 @@ async function withServer(onConnection, run) {
 
 function credentialsWith(options) {
   return fromInstanceMetadata({ env: cleanEnv(), ...options })()
-}
-
-/** A port on 127.0.0.1 where nothing listens. */
-async function closedPort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 // Each case makes the error happen and returns the promise that must reject with it.

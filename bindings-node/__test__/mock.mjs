@@ -152,3 +152,32 @@ export function fullExchange(role = 'demo-role') {
 export function cleanEnv(extra = {}) {
   return { AWS_CONFIG_FILE: path.join(packageDir, '__test__', 'no-such-config-file'), ...extra }
 }
+
+/** A port on 127.0.0.1 where nothing listens (connections to it are refused). */
+export async function closedPort() {
+  const server = net.createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * Runs `node ...args` with only `env` (plus PATH, and HOME unless `env` sets it) in `cwd`, and
+ * resolves with `{status, stdout, stderr}` once it has exited.
+ */
+export function runNode(args, { env = {}, cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}

@@ -4,12 +4,11 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { spawn } from 'node:child_process'
 import net from 'node:net'
 import tls from 'node:tls'
 import path from 'node:path'
 import { readFileSync } from 'node:fs'
-import { startMock, packageDir } from './mock.mjs'
+import { startMock, packageDir, runNode } from './mock.mjs'
 
 const CERT = path.join(packageDir, '__test__', 'fixtures', 'tls-test-cert.pem')
 const KEY = path.join(packageDir, '__test__', 'fixtures', 'tls-test-key.pem')
@@ -32,18 +31,7 @@ async function startTlsForwarder(targetPort) {
 }
 
 function runCommand(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(packageDir, 'bin', 'imds.js'), 'get', 'placement/region'], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (status) => resolve({ status, stdout, stderr }))
-  })
+  return runNode([path.join(packageDir, 'bin', 'imds.js'), 'get', 'placement/region'], { env })
 }
 
 test('an https endpoint is reached over TLS, with certificate verification', async (t) => {

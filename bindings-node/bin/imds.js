@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict'
-// `imds [--trace] [credentials | settings | get PATH]`: the Node implementation of the `imds`
-// command. Arguments, settings, the exchange, every line printed and the exit status come from
-// the core (through the addon), so its output is the Rust, C and Python commands' byte for byte.
+// `imds [--trace] [credentials | settings | get PATH]` (and `--help`, `--version`): the Node
+// implementation of the `imds` command. Arguments, settings, the exchange, every line printed and
+// the exit status come from the core (through the addon), so its output is the Rust, C and Python
+// commands' byte for byte.
 
 const { performance } = require('node:perf_hooks')
 const native = require('../lib/native.js')
@@ -40,7 +41,7 @@ async function runRequest(invocation, settings) {
       }
     : undefined
   try {
-    if (invocation.command === 'get') client.startGet(invocation.path, performance.now())
+    if (invocation.command === 'get') client.startGet(performance.now(), invocation.path)
     else client.startCredentials(performance.now())
   } catch (error) {
     if (trace) trace()
@@ -64,8 +65,8 @@ async function main() {
     await write(process.stderr, invocation.errorLine)
     return native.EXIT_USAGE
   }
-  if (invocation.command === 'help') {
-    await write(process.stdout, `${native.USAGE}\n`)
+  if (invocation.command === 'help' || invocation.command === 'version') {
+    await write(process.stdout, invocation.command === 'help' ? native.helpText() : native.versionLine())
     return native.EXIT_SUCCESS
   }
   try {

@@ -10,8 +10,10 @@
 // new provider per fetch does not connect per fetch; the client it came from is told, and connects
 // anew next time). While idle it is unref'd (it never keeps the process alive), and it is closed
 // after IDLE_MS, by `closeConnection`, when more than MAX_IDLE are idle, or when the server closes
-// it (the core is told, so the next operation connects anew). A pooled connection the server closed
-// unnoticed fails before any byte comes back, and the core re-sends once on a new connection.
+// it. Whenever the server closes a connection the core is not using (kept between operations, or
+// during a back-off), the core is told (`handleClosed`), so the next request connects anew. Only a
+// close the event loop has not seen yet goes unnoticed: the request fails on the connection before
+// any byte comes back, and the core re-sends it once on a new one.
 
 const net = require('node:net')
 const { performance } = require('node:perf_hooks')
@@ -155,10 +157,11 @@ class Connection {
   closeIdle() {
     this.destroy()
     try {
+      // Accepted between operations and after an operation started, before it is driven: the
+      // core is not using a kept connection then.
       this.client.handleClosed()
     } catch {
-      // An operation was started and is not driven yet: its first send finds no connection, and
-      // the core re-sends on a new one.
+      // Not expected; this runs from socket events and timers, where a throw would crash Node.
     }
   }
 }
@@ -254,6 +257,8 @@ function drive(client, onStep) {
     let expiry = null
     let deadlineAt = 0
     let timerAt = 0
+    // Counts `arm` calls, so that a deferred expiry knows whether its deadline still stands.
+    let armings = 0
 
     function onTimer() {
       timer = null
@@ -263,12 +268,20 @@ function drive(client, onStep) {
         timer = setTimeout(onTimer, delayUntil(deadlineAt))
         return
       }
-      const handler = expiry
-      expiry = null
-      handler()
+      // The loop runs expired timers before it polls for I/O: after the process was held (CPU
+      // starvation, a long synchronous task) the connect or the data may already be there.
+      // Expire only after this turn's I/O was delivered, if that I/O did not move the operation on.
+      const armed = armings
+      setImmediate(() => {
+        if (expiry === null || armed !== armings) return
+        const handler = expiry
+        expiry = null
+        handler()
+      })
     }
 
     function arm(deadline, onExpiry) {
+      armings += 1
       expiry = onExpiry
       deadlineAt = deadline
       if (timer !== null && timerAt <= deadline) return
@@ -316,8 +329,17 @@ function drive(client, onStep) {
         connecting = draining = false
         disarm()
         feed(() => deliver(event))
-      } else {
+      } else if (event.kind === 'data') {
         pending.push(event)
+      } else {
+        // The server closed the connection while the core waits out a back-off: the core is told,
+        // so that the next request connects anew.
+        closeSocket()
+        try {
+          client.handleClosed()
+        } catch (error) {
+          finish(error)
+        }
       }
     }
 
@@ -416,11 +438,15 @@ function drive(client, onStep) {
       }
     }
 
-    // The connection kept from the client's last operation, if the server has not closed it.
+    // The connection kept from the client's last operation, unless the server closed it.
     const kept = connections.get(client)
     if (kept !== undefined && kept.idle) {
-      connection = kept
-      connection.use(operation)
+      if (kept.reusable()) {
+        connection = kept
+        connection.use(operation)
+      } else {
+        kept.closeIdle()
+      }
     }
     step()
   })

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Types of the `imds` package (the addon's own types are generated into ../index.d.ts).
 
 import { Client, Settings } from '../index'
@@ -38,6 +39,19 @@ export interface ImdsError extends Error {
   code: ImdsErrorCode
 }
 
+/**
+ * What a `fromInstanceMetadata` provider rejects with: an `ImdsError` that also keeps the AWS
+ * SDK's `CredentialsProviderError` contract, so that credential chains (`chain()` of
+ * `@smithy/property-provider`, the SDK's default chain) go on to their next provider when IMDS
+ * cannot give credentials (unreachable, disabled, no role, an error answer, bad data) and stop
+ * for an invalid setting or config file.
+ */
+export interface ImdsProviderError extends ImdsError {
+  name: 'CredentialsProviderError'
+  /** True: try the next provider of the chain; false: a configuration error, stop the chain. */
+  tryNextLink: boolean
+}
+
 /** Receives diagnostics: `debug` for each request and status, `info`, and `warn` (fallbacks, extended expirations). */
 export interface Logger {
   debug?(message: string): void
@@ -76,7 +90,10 @@ export interface SettingOptions {
 }
 
 export interface Options extends SettingOptions {
-  /** Where diagnostics go; none by default. */
+  /**
+   * Where diagnostics go (`debug`: requests and statuses; `warn`: fallbacks, and once per
+   * provider an error answer from IMDS); none by default.
+   */
   logger?: Logger
   /** The environment to read instead of `process.env`. */
   env?: Record<string, string | undefined>
@@ -95,6 +112,7 @@ export interface Credentials {
 
 /** A credential provider, usable as `credentials` in any AWS SDK v3 client. */
 export interface CredentialProvider {
+  /** Fresh credentials; rejects with an `ImdsProviderError`. */
   (): Promise<Credentials>
   /**
    * Closes the connection this provider kept between fetches, if no other client took it (it
@@ -106,7 +124,9 @@ export interface CredentialProvider {
 
 /**
  * A provider of the instance role's credentials: memoized, refreshed `refreshWindow` seconds
- * before expiration, one fetch shared by concurrent callers. Rejects with an `ImdsError`.
+ * before expiration, one fetch shared by concurrent callers. Rejects with an `ImdsProviderError`
+ * (whose `tryNextLink` lets a credential chain go on when IMDS has no credentials to give); when
+ * IMDS answered with an error, `logger.warn` hears of it once per provider.
  */
 export declare function fromInstanceMetadata(options?: Options): CredentialProvider
 

@@ -25,7 +25,7 @@ pub const EXIT_DISABLED: u8 = cli::EXIT_DISABLED;
 #[napi(object, object_from_js = false)]
 pub struct Invocation {
     /// What to do; `usageError` when the arguments do not follow the usage.
-    #[napi(ts_type = "'credentials' | 'settings' | 'get' | 'help' | 'usageError'")]
+    #[napi(ts_type = "'credentials' | 'settings' | 'get' | 'help' | 'version' | 'usageError'")]
     pub command: String,
     /// The metadata path of `get`.
     pub path: Option<String>,
@@ -46,6 +46,7 @@ pub fn parse_args(args: Vec<String>) -> Invocation {
                 Command::Settings => ("settings", None),
                 Command::Get(path) => ("get", Some(path.to_owned())),
                 Command::Help => ("help", None),
+                Command::Version => ("version", None),
             };
             Invocation {
                 command: command.to_owned(),
@@ -66,4 +67,22 @@ pub fn parse_args(args: Vec<String>) -> Invocation {
             }
         }
     }
+}
+
+/// The `--help` text of the `imds` command (every implementation prints it unchanged).
+#[napi(catch_unwind)]
+pub fn help_text() -> String {
+    let mut text = String::new();
+    // Writing into a String cannot fail.
+    let _ = cli::write_help(&mut text);
+    text
+}
+
+/// The `--version` line of the `imds` command: `imds <version>` and a newline.
+#[napi(catch_unwind)]
+pub fn version_line() -> String {
+    let mut line = String::new();
+    // Writing into a String cannot fail.
+    let _ = cli::write_version(&mut line);
+    line
 }

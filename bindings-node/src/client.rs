@@ -126,6 +126,13 @@ impl Client {
         }
     }
 
+    /// Names the program in `User-Agent: imds/<version> (<name>)` (a new client says `node`).
+    /// Characters other than ASCII letters, digits and `.-_/+` are dropped; at most 32 are kept.
+    #[napi(catch_unwind)]
+    pub fn set_binding(&mut self, name: String) {
+        self.inner.set_binding(&name);
+    }
+
     /// Starts fetching credentials. `wallMs` is the wall-clock time (`Date.now()`) against which
     /// expirations are compared; by default the system clock.
     #[napi(catch_unwind)]
@@ -144,8 +151,8 @@ impl Client {
     /// Starts reading a metadata path: relative to `/latest/meta-data/` (`placement/region`), or
     /// absolute when it starts with `/latest/`.
     #[napi(catch_unwind)]
-    pub fn start_get(&mut self, path: String, now: f64) -> Result<()> {
-        self.inner.start_get(&path, instant(now)).map_err(to_js)
+    pub fn start_get(&mut self, now: f64, path: String) -> Result<()> {
+        self.inner.start_get(instant(now), &path).map_err(to_js)
     }
 
     /// What to do next. Throws when the operation failed (terminal for it; the client stays
@@ -241,8 +248,10 @@ impl Client {
             .map_err(to_js)
     }
 
-    /// The host closed the connection on its own between operations (after `done` or an error):
-    /// the next operation connects anew.
+    /// The connection is gone without the client asking: the host closed it, or saw the server
+    /// close it while the client was not using it (between operations, before the first action
+    /// of one, during a back-off). The next request connects anew. Throws `invalid_state` while a
+    /// connect, send or receive is pending (report its failure instead).
     #[napi(catch_unwind)]
     pub fn handle_closed(&mut self) -> Result<()> {
         self.inner.handle_closed().map_err(to_js)

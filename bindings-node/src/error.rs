@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 
+use imds_core::chain::ChainOutcome;
 use imds_core::{Error, ErrorKind, cli};
 use napi_derive::napi;
 
@@ -56,6 +57,18 @@ pub fn last_error_line() -> Option<String> {
 #[napi(catch_unwind)]
 pub fn exit_code_for(code: String) -> Option<u8> {
     kind_from_code(&code).map(cli::exit_code)
+}
+
+/// How an AWS SDK credential chain treats an error `code` (`err.code`), as the core names it:
+/// `next_provider` (go on quietly), `next_provider_with_warning` (go on after one warning per
+/// provider) or `stop` (a configuration error); `null` for a code the core does not define. See
+/// `imds_core::chain`.
+#[napi(
+    catch_unwind,
+    ts_return_type = "'next_provider' | 'next_provider_with_warning' | 'stop' | null"
+)]
+pub fn chain_outcome(code: String) -> Option<&'static str> {
+    kind_from_code(&code).map(|kind| ChainOutcome::of(kind).as_str())
 }
 
 /// Every error `code` the core can produce, in the core's frozen number order.

@@ -2,6 +2,7 @@
 //! print: arguments are parsed by [`imds_core::cli::parse_args`], and every line comes from the core's
 //! writers (here and on `Credentials`, `Settings`, `Diagnostic` and `CoreError`).
 
+use imds_core::chain::ChainOutcome;
 use imds_core::cli::{self, Command};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyError, PyValueError};
@@ -17,7 +18,7 @@ create_exception!(
 /// A parsed command line.
 #[pyclass(frozen, get_all, module = "imds._imds", name = "Invocation")]
 pub struct Invocation {
-    /// `credentials`, `settings`, `get` or `help`.
+    /// `credentials`, `settings`, `get`, `help` or `version`.
     command: &'static str,
     /// The metadata path of `get`.
     path: Option<String>,
@@ -48,6 +49,7 @@ pub fn parse_args(args: Vec<String>) -> PyResult<Invocation> {
                 Command::Settings => ("settings", None),
                 Command::Get(path) => ("get", Some(path.to_owned())),
                 Command::Help => ("help", None),
+                Command::Version => ("version", None),
             };
             Ok(Invocation {
                 command,
@@ -61,6 +63,31 @@ pub fn parse_args(args: Vec<String>) -> PyResult<Invocation> {
             Err(CommandLineError::new_err(line))
         }
     }
+}
+
+/// The `--help` text of the `imds` command (every implementation prints it unchanged).
+#[pyfunction]
+pub fn help_text() -> PyResult<String> {
+    let mut text = String::new();
+    cli::write_help(&mut text).map_err(crate::format_failed)?;
+    Ok(text)
+}
+
+/// The `--version` line of the `imds` command, `imds <version>\n`.
+#[pyfunction]
+pub fn version_line() -> PyResult<String> {
+    let mut line = String::new();
+    cli::write_version(&mut line).map_err(crate::format_failed)?;
+    Ok(line)
+}
+
+/// How an SDK credential chain treats an error of `kind` (an `ImdsError.kind`):
+/// `next_provider`, `next_provider_with_warning` or `stop` (see `imds_core::chain`).
+#[pyfunction]
+pub fn chain_outcome(kind: &str) -> PyResult<&'static str> {
+    crate::error::kind_named(kind)
+        .map(|kind| ChainOutcome::of(kind).as_str())
+        .ok_or_else(|| PyKeyError::new_err(kind.to_owned()))
 }
 
 /// The exit status of the `imds` command for an error of `kind` (an `ImdsError.kind`).

@@ -134,10 +134,11 @@ impl Client {
         seed: Option<u64>,
     ) -> PyResult<Self> {
         let seed = seed.unwrap_or_else(random_seed);
-        let inner = match settings {
+        let mut inner = match settings {
             Some(settings) => imds_core::Client::new(&settings.get().inner, seed),
             None => imds_core::Client::new(&check(py, imds_core::host::load_settings(&[]))?, seed),
         };
+        inner.set_binding("python");
         Ok(Self { inner })
     }
 
@@ -147,6 +148,12 @@ impl Client {
         Settings {
             inner: self.inner.settings().clone(),
         }
+    }
+
+    /// Names the program in `User-Agent: imds/<version> (<name>)` (a new client says `python`).
+    /// Characters other than ASCII letters, digits and `.-_/+` are dropped; at most 32 are kept.
+    fn set_binding(&mut self, name: &str) {
+        self.inner.set_binding(name);
     }
 
     /// Starts fetching credentials (served from the cache when still fresh).
@@ -159,8 +166,8 @@ impl Client {
     }
 
     /// Starts reading a metadata path (`placement/region`, or absolute from `/latest/`).
-    fn start_get(&mut self, py: Python<'_>, path: &str, now: u64) -> PyResult<()> {
-        check(py, self.inner.start_get(path, Instant::from_millis(now)))
+    fn start_get(&mut self, py: Python<'_>, now: u64, path: &str) -> PyResult<()> {
+        check(py, self.inner.start_get(Instant::from_millis(now), path))
     }
 
     /// What to do next. Raises an `imds.ImdsError` when the operation fails.
@@ -203,6 +210,18 @@ impl Client {
         check(py, self.inner.handle_connected(Instant::from_millis(now)))
     }
 
+    /// Instead of connecting for `Action.Connect`, the host handed over an open keep-alive
+    /// connection it kept to the same host, port and scheme (a pool shared by clients): as
+    /// `handle_connected`, but a request that fails on it before any byte comes back is sent
+    /// again, once, on a new connection.
+    fn handle_connected_reused(&mut self, py: Python<'_>, now: u64) -> PyResult<()> {
+        check(
+            py,
+            self.inner
+                .handle_connected_reused(Instant::from_millis(now)),
+        )
+    }
+
     /// Bytes arrived on the connection.
     fn handle_data(&mut self, py: Python<'_>, now: u64, data: &[u8]) -> PyResult<()> {
         check(py, self.inner.handle_data(Instant::from_millis(now), data))
@@ -232,6 +251,14 @@ impl Client {
         check(py, self.inner.handle_timeout(Instant::from_millis(now)))
     }
 
+    /// The connection is gone without the client asking: the host closed it, or saw the server
+    /// close it while the client was not using it (between operations, before the first action
+    /// of one, during a back-off). The next request connects anew. Raises `InvalidStateError`
+    /// while a connect, send or receive is pending (report its failure instead).
+    fn handle_closed(&mut self, py: Python<'_>) -> PyResult<()> {
+        check(py, self.inner.handle_closed())
+    }
+
     /// The credentials of the last successful credentials operation.
     fn credentials(&self) -> Option<Credentials> {
         self.inner.credentials().map(|inner| Credentials {
@@ -256,6 +283,13 @@ impl Client {
         std::iter::from_fn(|| self.inner.poll_diagnostic())
             .map(|inner| Diagnostic { inner })
             .collect()
+    }
+
+    /// Forgets everything learned from IMDS (token, IMDSv1 fallback, role, extended-API state,
+    /// credentials, static-stability pause) and abandons the running operation: the next
+    /// credentials operation is a full exchange. Close the connection too.
+    fn reset(&mut self) {
+        self.inner.reset();
     }
 
     /// Abandons the running operation, keeping caches. Close the connection too.

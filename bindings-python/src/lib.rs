@@ -46,7 +46,9 @@ mod _imds {
     use pyo3::prelude::*;
 
     #[pymodule_export]
-    use crate::cli::{CommandLineError, Invocation, exit_code, parse_args};
+    use crate::cli::{
+        CommandLineError, Invocation, chain_outcome, exit_code, help_text, parse_args, version_line,
+    };
     #[pymodule_export]
     use crate::client::{Action, Client, IoError};
     #[pymodule_export]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -73,6 +75,15 @@ class Mock:
         """`METHOD PATH` of every request so far."""
         return [f"{r['method']} {r['path']}" for r in self.requests()]
 
+    def lines_by_connection(self) -> List[Tuple[int, str]]:
+        """(connection number, `METHOD PATH`) of every request so far, connection by connection
+        (numbered 1, 2, ... in the order the mock accepted them), each in the order it was sent.
+        The log itself may interleave connections in either order: each has its own thread."""
+        return sorted(
+            ((int(r["connection"]), f"{r['method']} {r['path']}") for r in self.requests()),
+            key=lambda request: request[0],
+        )
+
     def close(self) -> None:
         if self.process.poll() is None:
             assert self.process.stdin is not None
@@ -105,6 +116,47 @@ def start_mock(tmp_path: Path) -> Iterator[Callable[..., Mock]]:
 def mock(start_mock: Callable[..., Mock]) -> Mock:
     """A mock serving the test credentials."""
     return start_mock(script())
+
+
+# An IMDS that accepts connections and reads requests but never answers (until the mock stops).
+NEVER_ANSWERS = script(responses=[{"delay_ms": 3_600_000, "times": 0}])
+
+# Every request one credentials fetch makes to an IMDS that never answers, at the default settings
+# (1 s timeout): the token request times out, so the fetch falls back to IMDSv1 on a new
+# connection, where the role-list request times out too and the fetch fails.
+ONE_FETCH_THAT_TIMES_OUT = [
+    (1, "PUT /latest/api/token"),
+    (2, "GET /latest/meta-data/iam/security-credentials/"),
+]
+
+# An IMDS whose credentials answer comes late (within the default 1 s timeout), so that callers
+# arrive while the exchange is in flight.
+SLOW_CREDENTIALS = script(
+    responses=[{"path": f"/latest/meta-data/iam/security-credentials/{ROLE}", "delay_ms": 300}]
+)
+
+# Every request of one full exchange on one connection.
+ONE_EXCHANGE = [
+    (1, "PUT /latest/api/token"),
+    (1, "GET /latest/meta-data/iam/security-credentials/"),
+    (1, f"GET /latest/meta-data/iam/security-credentials/{ROLE}"),
+]
+
+
+def access_key_ids(outcomes: List[Any]) -> List[Any]:
+    """The access key id of each outcome that is credentials; any other outcome as it is."""
+    return [getattr(outcome, "access_key_id", outcome) for outcome in outcomes]
+
+
+def assert_one_failure_for_all(outcomes: List[Any], count: int) -> None:
+    """`count` callers of a provider whose one fetch timed out all got its failure, each as an
+    exception object of its own (one object raised in many threads or tasks would have its
+    traceback rewritten under them)."""
+    assert len(outcomes) == count
+    assert all(type(outcome).__name__ == "TimedOutError" for outcome in outcomes), outcomes
+    assert len({str(outcome) for outcome in outcomes}) == 1, "the same failure for every caller"
+    assert all(outcome.kind == "timeout" for outcome in outcomes)
+    assert len({id(outcome) for outcome in outcomes}) == count, "each caller raises its own copy"
 
 
 AWS_PREFIXES = ("AWS_",)
@@ -277,3 +329,107 @@ def dropping_proxy() -> Iterator[Callable[..., DroppingProxy]]:
     yield start
     for proxy in proxies:
         proxy.close()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 in its own process (one per test module: it takes a second to
+    start)."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    port = int(process.stdout.readline())
+    yield f"http://127.0.0.1:{port}"
+    process.stdin.close()
+    process.wait(timeout=30)
+    process.stdout.close()
+
+
+@pytest.fixture
+def no_other_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing but IMDS can give credentials: no variables, empty config and credentials files."""
+    for name in ("config", "credentials"):
+        (tmp_path / f"empty-{name}").write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty-credentials"))
+
+
+# The botocore and aiobotocore chain tests: the next link after imds is botocore's (aiobotocore's)
+# environment provider, reading this mapping.
+NEXT_ACCESS_KEY = "AKIANEXTPROVIDER0001"
+NEXT_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": NEXT_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "next-provider-secret"}
+
+# When IMDS cannot give credentials, name: (environment, mock script or None for no IMDS at all,
+# whether IMDS answered with an error, which is logged once at WARNING).
+FALL_THROUGH: Dict[str, Any] = {
+    "IMDS down (connection refused)": ({}, None, False),
+    "IMDS disabled": ({"AWS_EC2_METADATA_DISABLED": "true"}, script(), False),
+    "no role attached": ({}, script(role=None), False),
+    "IMDS refuses the credentials": (
+        {},
+        script(credentials={"Code": "AssumeRoleUnauthorizedAccess", "Message": "not authorized"}),
+        True,
+    ),
+    "IMDS answers 500 to every attempt": (
+        {"AWS_METADATA_SERVICE_NUM_ATTEMPTS": "2"},
+        script(responses=[{"path": f"/latest/meta-data/iam/security-credentials/{ROLE}", "status": 500, "times": 0}]),
+        True,
+    ),
+}
+
+# Invalid settings botocore itself does not read: each must stop the chain.
+INVALID_SETTINGS = [("AWS_EC2_METADATA_DISABLED", "yes"), ("AWS_EC2_INSTANCE_PROFILE_NAME", "not a role")]
+
+
+def set_up_fall_through(case: str, start_mock: Callable[..., Mock], monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Points the environment at the IMDS of a FALL_THROUGH case; returns whether it warns."""
+    environment, spec, warns = FALL_THROUGH[case]
+    endpoint = start_mock(spec).endpoint if spec is not None else f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return bool(warns)
+
+
+def assert_failures_logged(caplog: pytest.LogCaptureFixture, tries: int, warns: bool) -> None:
+    """The `imds` logger said `tries` times that IMDS gave no credentials: once at WARNING when
+    IMDS answered with an error (`warns`), never when it is absent; every other time at DEBUG."""
+    levels = [
+        record.levelno
+        for record in caplog.records
+        if record.name == "imds" and record.getMessage().startswith("no credentials from IMDS: ")
+    ]
+    assert len(levels) == tries
+    assert levels.count(logging.WARNING) == (1 if warns else 0), levels
+    assert levels.count(logging.DEBUG) == tries - levels.count(logging.WARNING), levels
+
+
+def assert_configuration_error(error: BaseException, name: str, value: str, mock: Mock) -> None:
+    """`error` is the configuration error for `name`=`value` (env), raised before any request."""
+    assert type(error).__name__ == "InvalidConfigError", repr(error)
+    assert str(error).startswith(f"imds: invalid {name} (env): `{value}`")
+    assert type(error.__cause__).__name__ == "InvalidSettingError", repr(error.__cause__)
+    assert mock.requests() == [], "no request was made"
+
+
+def serve_access_key(
+    key: Dict[str, str], start_mock: Callable[..., Mock], monkeypatch: pytest.MonkeyPatch
+) -> Mock:
+    """Starts a mock serving `key` (an IAM `AccessKey`, as moto made it) as the role's
+    credentials, and points the environment at it."""
+    mock = start_mock(
+        script(
+            credentials={
+                "AccessKeyId": key["AccessKeyId"],
+                "SecretAccessKey": key["SecretAccessKey"],
+                "Token": "e2e-session-token",
+                "Expiration": "2030-01-01T00:00:00Z",
+            }
+        )
+    )
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+    return mock

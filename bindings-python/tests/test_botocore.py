@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-from typing import Callable, Iterator
+import logging
+from typing import Callable
 
 import boto3
 import botocore.session
 import pytest
-from botocore.credentials import InstanceMetadataProvider
+from botocore.credentials import EnvProvider, InstanceMetadataProvider
+from botocore.exceptions import InvalidConfigError
 
 import imds
 import imds.botocore
-from conftest import ACCESS_KEY_ID, EXPIRATION_UNIX, SECRET_ACCESS_KEY, SESSION_TOKEN, Mock, closed_port, script
-
-
-@pytest.fixture
-def no_other_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing but IMDS can give credentials: no variables, empty config and credentials files."""
-    config = tmp_path / "empty-config"
-    shared = tmp_path / "empty-credentials"
-    config.write_text("")
-    shared.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
+from conftest import (
+    ACCESS_KEY_ID,
+    EXPIRATION_UNIX,
+    FALL_THROUGH,
+    INVALID_SETTINGS,
+    NEXT_ACCESS_KEY,
+    NEXT_ENVIRONMENT,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    Mock,
+    closed_port,
+    assert_configuration_error,
+    assert_failures_logged,
+    serve_access_key,
+    set_up_fall_through,
+)
 
 
 def test_install_replaces_botocores_instance_metadata_provider(
@@ -72,6 +75,42 @@ def test_no_imds_means_the_chain_moves_on(no_other_credentials: None, monkeypatc
     assert session.get_credentials() is None
 
 
+@pytest.mark.parametrize("case", FALL_THROUGH, ids=list(FALL_THROUGH))
+def test_when_imds_has_no_credentials_the_next_provider_answers(
+    case: str,
+    start_mock: Callable[..., Mock],
+    no_other_credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    warns = set_up_fall_through(case, start_mock, monkeypatch)
+    session = boto3.Session(region_name="us-east-1")
+    installed = imds.botocore.install(session)
+    resolver = session._session.get_component("credential_provider")
+    resolver.insert_after("iam-role", EnvProvider(environ=NEXT_ENVIRONMENT))
+
+    with caplog.at_level(logging.DEBUG, logger="imds"):
+        assert session.get_credentials().access_key == NEXT_ACCESS_KEY
+        assert installed.load() is None, "a second try gives nothing either"
+    assert_failures_logged(caplog, tries=2, warns=warns)
+
+
+@pytest.mark.parametrize("name,value", INVALID_SETTINGS)
+def test_an_invalid_setting_stops_the_chain_with_a_configuration_error(
+    name: str, value: str, mock: Mock, no_other_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+    monkeypatch.setenv(name, value)
+    session = boto3.Session(region_name="us-east-1")
+    imds.botocore.install(session)
+    resolver = session._session.get_component("credential_provider")
+    resolver.insert_after("iam-role", EnvProvider(environ=NEXT_ENVIRONMENT))
+
+    with pytest.raises(InvalidConfigError) as raised:
+        session.client("sts")
+    assert_configuration_error(raised.value, name, value, mock)
+
+
 def test_refresh_goes_through_the_provider(mock: Mock, no_other_credentials: None) -> None:
     wall = [EXPIRATION_UNIX - 3600]
     provider = imds.Provider(endpoint=mock.endpoint, wall_clock=lambda: wall[0])
@@ -83,23 +122,6 @@ def test_refresh_goes_through_the_provider(mock: Mock, no_other_credentials: Non
     assert metadata["access_key"] == ACCESS_KEY_ID
     assert metadata["expiry_time"] == "2030-01-01T00:00:00Z"
     assert len(mock.requests()) == 4, "the refresh fetched the credentials again"
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on 127.0.0.1 in its own process."""
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    port = int(process.stdout.readline())
-    yield f"http://127.0.0.1:{port}"
-    process.stdin.close()
-    process.wait(timeout=30)
-    process.stdout.close()
 
 
 def test_sts_get_caller_identity_with_imds_credentials(
@@ -117,17 +139,7 @@ def test_sts_get_caller_identity_with_imds_credentials(
     )
     user = iam.create_user(UserName="imds-e2e")["User"]
     key = iam.create_access_key(UserName="imds-e2e")["AccessKey"]
-    mock = start_mock(
-        script(
-            credentials={
-                "AccessKeyId": key["AccessKeyId"],
-                "SecretAccessKey": key["SecretAccessKey"],
-                "Token": "e2e-session-token",
-                "Expiration": "2030-01-01T00:00:00Z",
-            }
-        )
-    )
-    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mock.endpoint)
+    mock = serve_access_key(key, start_mock, monkeypatch)
 
     session = boto3.Session(region_name="us-east-1")
     imds.botocore.install(session)

@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
+import imds
 from imds import _imds
 from conftest import ACCESS_KEY_ID, MOCK_BINARY, SECRET_ACCESS_KEY, SESSION_TOKEN, Mock, closed_port, script
 
@@ -71,7 +72,10 @@ def test_exit_codes(env: Dict[str, str]) -> None:
     code, out, err = python_imds(["bogus"], env)
     assert (code, out) == (_imds.EXIT_USAGE, b"")
     assert err.startswith(b"imds: unknown command `bogus`")
-    assert python_imds(["--help"], env) == (0, (_imds.USAGE + "\n").encode(), b"")
+    code, out, err = python_imds(["--help"], env)
+    assert (code, err) == (0, b"")
+    assert out.decode() == _imds.help_text() and out.startswith((_imds.USAGE + "\n").encode())
+    assert python_imds(["--version"], env) == (0, f"imds {imds.__version__}\n".encode(), b"")
 
     disabled = dict(env, AWS_EC2_METADATA_DISABLED="true")
     assert python_imds([], disabled)[0] == _imds.EXIT_DISABLED
@@ -108,13 +112,39 @@ CASES: List[Tuple[str, List[str], Dict[str, str], Optional[dict]]] = [
     ("invalid disabled", [], {"AWS_EC2_METADATA_DISABLED": "yes"}, None),
     ("usage", ["get"], {}, None),
     ("help", ["help"], {}, None),
+    ("--help", ["--help"], {}, None),
+    ("--version", ["--version"], {}, None),
     ("two commands", ["settings", "credentials"], {}, None),
 ]
 
 
-@pytest.mark.skipif(not RUST_CLI.exists(), reason="the Rust imds command is not built")
+def outcome(
+    command: List[str], args: List[str], env: Dict[str, str], spec: Optional[dict], start_mock: Callable[..., Mock]
+) -> Result:
+    """What `command args` does, against a fresh mock serving `spec` when there is one (scripted
+    overrides are consumed per server), with the mock's endpoint written `{endpoint}`."""
+    run_env = dict(env)
+    endpoint = ""
+    if spec is not None:
+        endpoint = start_mock(spec).endpoint
+        run_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = endpoint
+    code, out, err = run(command, args, run_env)
+    if endpoint:
+        out, err = (x.replace(endpoint.encode(), b"{endpoint}") for x in (out, err))
+    return code, out, err
+
+
+# The console script pip installs next to the interpreter ([project.scripts] in pyproject.toml).
+CONSOLE_SCRIPT = Path(sys.executable).with_name("imds")
+
+# What `python -m imds` is compared with, byte for byte.
+OTHER_COMMANDS = {"rust": RUST_CLI, "console script": CONSOLE_SCRIPT}
+
+
+@pytest.mark.parametrize("other", list(OTHER_COMMANDS))
 @pytest.mark.parametrize("name,args,extra,spec", CASES, ids=[c[0] for c in CASES])
-def test_same_bytes_as_the_rust_command(
+def test_same_bytes_as(
+    other: str,
     name: str,
     args: List[str],
     extra: Dict[str, str],
@@ -122,17 +152,10 @@ def test_same_bytes_as_the_rust_command(
     start_mock: Callable[..., Mock],
     env: Dict[str, str],
 ) -> None:
+    command = OTHER_COMMANDS[other]
+    if other == "rust" and not command.exists():
+        pytest.skip("the Rust imds command is not built")
+    assert command.exists(), f"{command} missing: the wheel installs no `imds` script"
     env.update(extra)
-
-    def outcome(command: List[str]) -> Result:
-        run_env = dict(env)
-        endpoint = ""
-        if spec is not None:  # a fresh mock each: scripted overrides are consumed per server
-            endpoint = start_mock(spec).endpoint
-            run_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = endpoint
-        code, out, err = run(command, args, run_env)
-        if endpoint:
-            out, err = (x.replace(endpoint.encode(), b"{endpoint}") for x in (out, err))
-        return code, out, err
-
-    assert outcome([sys.executable, "-m", "imds"]) == outcome([str(RUST_CLI)])
+    python = outcome([sys.executable, "-m", "imds"], args, env, spec, start_mock)
+    assert python == outcome([str(command)], args, env, spec, start_mock)

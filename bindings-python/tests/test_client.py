@@ -72,3 +72,49 @@ def test_parse_args() -> None:
         assert str(error).startswith("imds: ") and str(error).endswith("\n")
     else:
         raise AssertionError("expected CommandLineError")
+
+
+def test_user_agent_names_python_or_what_set_binding_says(mock: Mock) -> None:
+    imds.fetch_credentials(endpoint=mock.endpoint)
+    agents = {r["user_agent"] for r in mock.requests()}
+    assert agents == {f"imds/{imds.__version__} (python)"}
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    client.set_binding("my-agent/1.2")
+    client.start_credentials(0, 0)
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    client.handle_connected(0)
+    send = client.poll(0)
+    assert isinstance(send, imds.Action.Send)
+    assert f"\r\nUser-Agent: imds/{imds.__version__} (my-agent/1.2)\r\n".encode() in send.data
+    client.cancel()
+
+
+def test_a_pooled_connection_and_reset(mock: Mock) -> None:
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    client.start_get(0, "instance-id")
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    client.handle_connected_reused(0)
+    assert isinstance(client.poll(0), imds.Action.Send)
+    assert isinstance(client.poll(0), imds.Action.Receive)
+    # The pooled connection had been closed by the server: sent again on a new one.
+    client.handle_eof(1)
+    assert isinstance(client.poll(1), imds.Action.Close)
+    assert isinstance(client.poll(1), imds.Action.Connect)
+    client.handle_connected(1)
+    client.reset()
+    client.start_get(2, "instance-id")
+    assert isinstance(client.poll(2), imds.Action.Connect), "reset forgot the connection"
+
+
+def test_handle_closed_between_actions_only(mock: Mock) -> None:
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    client.handle_closed()
+    client.start_get(0, "instance-id")
+    client.handle_closed()
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    try:
+        client.handle_closed()
+    except imds.InvalidStateError as error:
+        assert error.kind == "invalid_state"
+    else:
+        raise AssertionError("expected InvalidStateError while a connect is pending")

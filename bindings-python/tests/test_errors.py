@@ -132,11 +132,11 @@ def test_config_file_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_invalid_state_and_argument(mock: Mock) -> None:
     client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
     with pytest.raises(imds.InvalidArgumentError) as raised:
-        client.start_get("bad path", 0)
+        client.start_get(0, "bad path")
     assert raised.value.kind == "invalid_argument"
     client.start_credentials(0, 0)
     with pytest.raises(imds.InvalidStateError) as state:
-        client.start_get("instance-id", 0)
+        client.start_get(0, "instance-id")
     assert state.value.kind == "invalid_state"
 
 

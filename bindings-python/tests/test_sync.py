@@ -129,3 +129,37 @@ def test_settings_and_keywords_are_exclusive(mock: Mock) -> None:
     with pytest.raises(TypeError):
         imds.fetch_credentials(settings, timeout=1)
     assert imds.fetch_credentials(settings).access_key_id == ACCESS_KEY_ID
+
+
+# An answer without `Connection: close`, after which the mock closes the connection anyway.
+CLOSES_AFTER_THE_REGION = script(
+    responses=[
+        {
+            "path": "/latest/meta-data/placement/region",
+            "raw": "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nus-east-1",
+        }
+    ]
+)
+
+
+def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(start_mock) -> None:  # type: ignore[no-untyped-def]
+    import select
+
+    from imds import _sync
+
+    mock = start_mock(CLOSES_AFTER_THE_REGION)
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    conn = _sync.Connection()
+    messages: list[str] = []
+    try:
+        client.start_get(_sync.monotonic_ms(), "placement/region")
+        _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        assert client.body() == b"us-east-1"
+        assert conn.sock is not None, "kept: the answer did not say it closes"
+        assert select.select([conn.sock], [], [], 5)[0], "the server's close arrives"
+        client.start_get(_sync.monotonic_ms(), "instance-id")
+        _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+    finally:
+        conn.close()
+    sent = [m for m in messages if m.startswith("> GET /latest/meta-data/instance-id")]
+    assert len(sent) == 1, f"one request, none on the dead connection: {messages}"

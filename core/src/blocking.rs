@@ -116,7 +116,7 @@ impl BlockingClient {
     /// Reads a metadata path and returns its body.
     pub fn get(&mut self, path: &str) -> Result<Vec<u8>, Error> {
         let now = self.now();
-        self.started(|client| client.start_get(path, now))?;
+        self.started(|client| client.start_get(now, path))?;
         self.drive()?;
         Ok(self.client.body().map(<[u8]>::to_vec).unwrap_or_default())
     }
@@ -177,6 +177,7 @@ pub fn drive(
     clock: &dyn Fn() -> Instant,
     mut on_diagnostic: Option<&mut dyn FnMut(&Diagnostic)>,
 ) -> Result<(), Error> {
+    forget_if_closed(client, stream);
     let result = drive_actions(client, stream, clock, &mut on_diagnostic);
     if result.is_err() {
         client.cancel();
@@ -196,6 +197,30 @@ pub fn close(client: &mut Client, stream: &mut Option<TcpStream>) {
         let _ = open.shutdown(Shutdown::Both);
     }
     let _ = client.handle_closed();
+}
+
+/// The client is not using the connection (an operation not yet polled, or a back-off): when the
+/// server closed it meanwhile, tells the client, so that the next request connects anew instead
+/// of failing on it and being sent again.
+fn forget_if_closed(client: &mut Client, stream: &mut Option<TcpStream>) {
+    if stream.as_ref().is_some_and(idle_connection_gone) {
+        close(client, stream);
+    }
+}
+
+/// Whether a kept connection nobody is using is done for: anything to read (end of stream, an
+/// error, bytes no request asked for) means the server closed it or it can no longer carry a
+/// request.
+fn idle_connection_gone(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut byte = [0u8; 1];
+    let idle = matches!(
+        stream.peek(&mut byte),
+        Err(error) if matches!(error.kind(), IoKind::WouldBlock | IoKind::Interrupted)
+    );
+    stream.set_nonblocking(false).is_err() || !idle
 }
 
 /// The message of the [`ErrorKind::Unsupported`] error for an `https` endpoint.
@@ -260,6 +285,7 @@ fn drive_actions(
             Action::Close => close(client, stream),
             Action::Wait { until } => {
                 std::thread::sleep(remaining(now, until).unwrap_or(Duration::ZERO));
+                forget_if_closed(client, stream);
             }
         }
     }
@@ -364,10 +390,11 @@ fn elapsed_millis(origin: std::time::Instant) -> Instant {
     Instant::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A seed from the standard library's per-process random hash keys.
+/// A seed from the standard library's random hash keys (random per process, and different for
+/// each `RandomState` made).
 fn random_seed() -> u64 {
     use core::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::Instant::now().elapsed().as_nanos());
-    hasher.finish()
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }

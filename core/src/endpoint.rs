@@ -23,7 +23,6 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 use crate::error::SettingProblem;
-use crate::settings::EndpointMode;
 
 /// Longest host name stored (DNS limit 253, plus brackets for IPv6 literals).
 pub const HOST_CAPACITY: usize = 255;
@@ -34,6 +33,30 @@ pub const PATH_PREFIX_CAPACITY: usize = 256;
 pub const IPV4_DEFAULT_HOST: &str = "169.254.169.254";
 /// The host of the IPv6 default endpoint (written bracketed in URLs: `http://[fd00:ec2::254]`).
 pub const IPV6_DEFAULT_HOST: &str = "fd00:ec2::254";
+
+/// The request path of the IMDSv2 token (`PUT`), after the endpoint's path prefix; the settings
+/// report prints its URL as `token_url`.
+pub const TOKEN_PATH: &str = "/latest/api/token";
+
+/// Which default endpoint to use when none is configured (the `endpoint_mode` setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum EndpointMode {
+    /// `http://169.254.169.254`.
+    #[default]
+    Ipv4,
+    /// `http://[fd00:ec2::254]`.
+    Ipv6,
+}
+
+impl EndpointMode {
+    /// `IPv4` or `IPv6`, as AWS documents the values.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "IPv4",
+            Self::Ipv6 => "IPv6",
+        }
+    }
+}
 
 /// `http` or `https`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

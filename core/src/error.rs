@@ -12,7 +12,7 @@
 
 use core::fmt;
 
-use crate::settings::{Setting, Source};
+use crate::settings::names::{Setting, Source};
 use crate::text::ShortText;
 
 /// The stable classification of an [`Error`].
@@ -22,7 +22,8 @@ use crate::text::ShortText;
 #[non_exhaustive]
 #[repr(u16)]
 pub enum ErrorKind {
-    /// IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`, or that setting was invalid: fail closed).
+    /// IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`). An invalid value of that setting is
+    /// [`ErrorKind::InvalidSetting`] instead (no settings exist, so no request is made either).
     Disabled = 1,
     /// A setting has a value that is not accepted.
     InvalidSetting = 2,
@@ -281,6 +282,13 @@ pub enum Context {
         /// The HTTP status, 0 when none was received.
         status: u16,
     },
+    /// The setting that disabled IMDS, where it came from and the (valid) value that did it.
+    Disabled {
+        /// Where `disabled` was set.
+        source: Source,
+        /// The value as given (`true` in any case, truncated).
+        value: ShortText<64>,
+    },
     /// The IMDSv1 fallback that a setting blocked.
     FallbackBlocked {
         /// Why the fallback was needed.
@@ -372,18 +380,10 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, &self.context) {
-            (
-                ErrorKind::Disabled,
-                Context::Setting {
-                    setting,
-                    source,
-                    value,
-                    ..
-                },
-            ) => write!(
+            (_, Context::Disabled { source, value }) => write!(
                 f,
                 "IMDS is disabled by {} ({}) = `{}`; unset it or set it to false to use instance credentials",
-                setting.name_for(*source),
+                Setting::Disabled.name_for(*source),
                 source,
                 value
             ),

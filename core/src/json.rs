@@ -6,10 +6,40 @@
 //! `SessionToken`, `Expiration` and `ExpiresAt` are aliases); unknown values of any type are skipped
 //! with nesting bounded by [`MAX_NESTING`]; a repeated key overrides the earlier one. Errors name the
 //! field or the syntax problem but never echo a value, since values may be secrets.
+//!
+//! # Why not serde-json-core
+//!
+//! The design named serde-json-core (0.6, the `no_std` serde JSON). It was weighed for both
+//! directions and kept out, for these reasons:
+//!
+//! * **Bounded nesting.** Its `deserialize_ignored_any` skips an unknown object or array by
+//!   recursing into it, so a document nested a few thousand levels deep exhausts the stack; it
+//!   also skips unknown scalars by eating bytes up to the next `,` `}` `]`, accepting text that is
+//!   not JSON. Here unknown values are skipped without recursion, at most 32 levels deep, and
+//!   checked.
+//! * **No scratch buffer for a 4 KiB token.** Its `from_slice` hands a string over with its
+//!   escapes still in it (a session token written with `\/` for `/`, as JSON writers may, would
+//!   come out wrong); only `from_slice_escaped` decodes them, into a caller buffer as large as the
+//!   longest string, 4 KiB for the token, on top of the [`Credentials`] that keep it. Here escapes
+//!   are decoded straight into the field.
+//! * **No value in any error message.** Its errors are a bare enum that cannot name the field
+//!   (`CustomError`); with `custom-error-messages` they carry serde's text, which quotes the
+//!   offending value (`invalid type: string "…"`), and a value here may be a secret. Here each
+//!   error names the field and what is wrong with it, never the value.
+//! * **Repeated keys.** Derived deserializers refuse a repeated key (`duplicate field`) and match
+//!   keys exactly; here the last value wins, keys are ASCII-case-insensitive, and `SessionToken` /
+//!   `ExpiresAt` are aliases.
+//! * **Writing** the `credential_process` document ([`Credentials::write_process_json`]) through it
+//!   would need the whole document in a contiguous buffer (`to_slice`, about 4.7 KiB with a 4 KiB
+//!   token) where the core writes into any `fmt::Write` (straight into the C caller's buffer, or
+//!   Python's and Node's strings), and its `serde` dependency enables `derive`, which brings the
+//!   proc-macro toolchain (`syn`, `quote`) into every build of the core for six fields. The writer
+//!   there is 25 lines, checked against `serde_json` in the tests.
 
-use crate::credentials::{Credentials, parse_rfc3339};
+use crate::credentials::Credentials;
 use crate::error::{Context, Error, ErrorKind};
 use crate::text::ShortText;
+use crate::time::UnixTime;
 
 /// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
 const MAX_NESTING: u32 = 32;
@@ -118,7 +148,7 @@ impl Field {
 #[derive(Default)]
 struct Document {
     credentials: Credentials,
-    expiration: Option<crate::time::UnixTime>,
+    expiration: Option<UnixTime>,
     code: Option<heapless::String<CODE_CAPACITY>>,
     message: heapless::String<MESSAGE_CAPACITY>,
     /// One bit per [`Field`] whose key appeared (to tell an empty value from a missing one).
@@ -145,7 +175,7 @@ impl Document {
                 let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
                 scanner.string_into(&mut text, field)?;
                 self.expiration = Some(
-                    parse_rfc3339(&text)
+                    UnixTime::parse_rfc3339(&text)
                         .ok_or_else(|| field_error(field, Problem::NotADateTime))?,
                 );
                 Ok(())
@@ -618,7 +648,6 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::time::UnixTime;
 
     /// The document IMDS sends (from the AWS SDKs' recordings), expiring at 1632197813.
     const SAMPLE: &str = r#"{
@@ -1206,7 +1235,7 @@ mod tests {
         assert!(!roles.is_empty());
         for role in roles {
             assert_eq!(
-                crate::credentials::parse_role_name(role.as_bytes())
+                crate::role::parse_role_list(role.as_bytes())
                     .unwrap()
                     .as_str(),
                 role

@@ -11,6 +11,7 @@
 //! * [`config_file`]: an allocation-free reader of the shared AWS config file.
 //! * [`client`]: the long-lived [`client::Client`] that runs one operation at a time.
 //! * [`cli`]: the `imds` command contract shared by every front end (arguments, output, exit codes).
+//! * [`chain`]: how an AWS SDK credential chain treats each error (go on, warn, or stop).
 //!
 //! With the `std` feature, `host` reads the process environment and the config file, and
 //! `blocking` drives a [`client::Client`] over `std::net::TcpStream`.
@@ -23,6 +24,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod chain;
 pub mod cli;
 pub mod client;
 pub mod config_file;
@@ -32,6 +34,7 @@ pub mod endpoint;
 pub mod error;
 mod http;
 mod json;
+pub mod role;
 pub mod settings;
 pub mod text;
 pub mod time;
@@ -62,8 +65,8 @@ pub mod fuzzing {
     }
 
     /// The role-list parser.
-    pub fn parse_role_name(body: &[u8]) -> Result<crate::settings::RoleName, crate::Error> {
-        crate::credentials::parse_role_name(body)
+    pub fn parse_role_name(body: &[u8]) -> Result<crate::role::RoleName, crate::Error> {
+        crate::role::parse_role_list(body)
     }
 
     /// The client's HTTP response reader, with its receive capacity.

@@ -27,6 +27,8 @@ enum Reply {
     Send(Vec<u8>),
     /// Answer with these bytes, then close.
     SendAndClose(Vec<u8>),
+    /// Answer with these bytes (a keep-alive answer), close, and log `"<conn> closed"`.
+    SendThenClose(Vec<u8>),
     /// Read on without answering (until the client closes).
     Ignore,
 }
@@ -76,6 +78,18 @@ impl Server {
     fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
+
+    /// Returns once `line` is in the log (the server did what it logs), failing after 10 s.
+    fn wait_for(&self, line: &str) {
+        let give_up = std::time::Instant::now() + core::time::Duration::from_secs(10);
+        while !self.log().iter().any(|l| l == line) {
+            assert!(
+                std::time::Instant::now() < give_up,
+                "the server never logged {line:?}"
+            );
+            thread::yield_now();
+        }
+    }
 }
 
 fn serve(
@@ -101,6 +115,13 @@ fn serve(
                 }
                 Reply::SendAndClose(bytes) => {
                     let _ = stream.write_all(&bytes);
+                    return;
+                }
+                Reply::SendThenClose(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    drop(stream);
+                    log.lock().unwrap().push(format!("{number} closed"));
                     return;
                 }
                 Reply::Ignore => {}
@@ -206,6 +227,43 @@ fn connection_close_makes_the_driver_reconnect() {
         .map(|l| l.split(' ').next().unwrap().to_owned())
         .collect();
     assert_eq!(connections, ["1", "2", "3"]);
+}
+
+#[test]
+fn a_kept_connection_the_server_closed_is_noticed_before_the_next_request() {
+    let server = Server::start(|connection, request| {
+        match (connection, request.lines().next().unwrap_or("")) {
+            (1, "GET /latest/meta-data/placement/region HTTP/1.1") => match ok("eu-west-1") {
+                Reply::Send(bytes) => Reply::SendThenClose(bytes),
+                other => other,
+            },
+            _ => imds(connection, request),
+        }
+    });
+    let mut client = BlockingClient::with_seed(&server.settings(), 1);
+    let traced = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&traced);
+    client.on_diagnostic(move |d| sink.lock().unwrap().push(*d));
+    assert_eq!(client.get("placement/region").unwrap(), b"eu-west-1");
+    server.wait_for("1 closed");
+    assert_eq!(client.get("placement/region").unwrap(), b"eu-west-1");
+    assert_eq!(
+        server.log(),
+        [
+            "1 PUT /latest/api/token HTTP/1.1",
+            "1 GET /latest/meta-data/placement/region HTTP/1.1",
+            "1 closed",
+            "2 GET /latest/meta-data/placement/region HTTP/1.1",
+        ]
+    );
+    // Nothing was sent on the closed connection (a re-send would count one more).
+    let requests = traced
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|d| matches!(d, Diagnostic::RequestSent { .. }))
+        .count();
+    assert_eq!(requests, 3);
 }
 
 #[test]

@@ -87,7 +87,7 @@ fn arbitrary_input_never_panics_and_always_ends() {
             let started = if operation % 2 == 0 {
                 c.start_credentials(t(now), WALL)
             } else {
-                c.start_get("placement/region", t(now))
+                c.start_get(t(now), "placement/region")
             };
             started.unwrap();
             let mut ended = false;

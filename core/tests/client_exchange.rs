@@ -21,7 +21,7 @@ fn full_exchange_on_one_keep_alive_connection() {
     let put = expect_send!(c, at 0, contains
         "PUT /latest/api/token HTTP/1.1\r\n",
         "\r\nHost: 127.0.0.1:1338\r\n",
-        "\r\nUser-Agent: imds/0.1.0 (rust)\r\n",
+        concat!("\r\nUser-Agent: imds/", env!("CARGO_PKG_VERSION"), " (rust)\r\n"),
         "\r\nAccept: */*\r\n",
         "\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\n",
         "\r\nContent-Length: 0\r\n");
@@ -133,7 +133,7 @@ fn token_is_refetched_when_its_ttl_minus_120_s_has_passed() {
     expect_done!(c, at 400_001);
 
     // The token arrived at 1 ms: at 1 ms + 600 s − 120 s it is stale, and a new one comes first.
-    c.start_get("instance-id", t(480_001)).unwrap();
+    c.start_get(t(480_001), "instance-id").unwrap();
     expect_send!(c, at 480_001, contains "PUT /latest/api/token");
     feed!(c, at 480_002, token_ok(600));
     expect_send!(c, at 480_002, contains "GET /latest/meta-data/instance-id HTTP/1.1\r\n");
@@ -147,7 +147,7 @@ fn token_ttl_defaults_to_the_requested_ttl_when_the_header_is_absent() {
     let mut settings = settings();
     settings.token_ttl_secs.value = 300;
     let mut c = client_with(&settings);
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "x-aws-ec2-metadata-token-ttl-seconds: 300\r\n");
     feed!(c, at 1, ok(TOKEN));
@@ -155,11 +155,11 @@ fn token_ttl_defaults_to_the_requested_ttl_when_the_header_is_absent() {
     feed!(c, at 2, ok("i-1"));
     expect_done!(c, at 2);
     // Received at 1 ms: stale at 1 ms + 300 s − 120 s.
-    c.start_get("instance-id", t(180_000)).unwrap();
+    c.start_get(t(180_000), "instance-id").unwrap();
     expect_send!(c, at 180_000, contains "GET /latest/meta-data/instance-id");
     feed!(c, at 180_000, ok("i-1"));
     expect_done!(c, at 180_000);
-    c.start_get("instance-id", t(180_001)).unwrap();
+    c.start_get(t(180_001), "instance-id").unwrap();
     expect_send!(c, at 180_001, contains "PUT /latest/api/token");
 }
 
@@ -183,12 +183,12 @@ fn a_token_ttl_of_120_s_or_less_is_refetched_for_each_request() {
 fn the_user_agent_names_the_binding() {
     let mut c = client();
     c.set_binding("python");
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
-    expect_send!(c, at 0, contains "\r\nUser-Agent: imds/0.1.0 (python)\r\n");
+    expect_send!(c, at 0, contains concat!("\r\nUser-Agent: imds/", env!("CARGO_PKG_VERSION"), " (python)\r\n"));
     let mut c = client();
     c.set_binding("no\r\nInjected: header");
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     let request = expect_send!(c, at 0, contains "(noInjectedheader)");
     assert!(!request.contains("\r\nInjected"));
@@ -214,7 +214,7 @@ fn endpoint_path_prefix_is_part_of_every_target() {
     settings.endpoint.value =
         imds_core::endpoint::Endpoint::parse("http://127.0.0.1:1338/prefix/").unwrap();
     let mut c = client_with(&settings);
-    c.start_get("placement/region", t(0)).unwrap();
+    c.start_get(t(0), "placement/region").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /prefix/latest/api/token HTTP/1.1");
     feed!(c, at 1, token_ok(21_600));
@@ -234,7 +234,7 @@ fn disabled_settings_refuse_to_start_without_any_action() {
         ErrorKind::Disabled
     );
     assert_eq!(
-        c.start_get("instance-id", t(0)).unwrap_err().kind(),
+        c.start_get(t(0), "instance-id").unwrap_err().kind(),
         ErrorKind::Disabled
     );
     assert_eq!(c.poll(t(0)).unwrap_err().kind(), ErrorKind::InvalidState);

@@ -50,7 +50,7 @@ fn token_403_404_405_fall_back_to_v1_for_good() {
         }));
 
         // Sticky: the next operation goes straight to IMDSv1.
-        c.start_get("instance-id", t(100)).unwrap();
+        c.start_get(t(100), "instance-id").unwrap();
         let get = expect_send!(c, at 100, contains "GET /latest/meta-data/instance-id ");
         assert!(!get.contains("x-aws-ec2-metadata-token"));
         feed!(c, at 101, ok("i-1"));
@@ -123,7 +123,11 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> (u64, V
         log.extend(diagnostics(c));
         if attempt < attempts {
             let until = expect_wait!(*c, at at);
-            let ceiling = (50u64 << (attempt - 1)).min(1_000);
+            let ceiling = if code == 429 {
+                (1_000u64 << (attempt - 1)).min(2_000)
+            } else {
+                (50u64 << (attempt - 1)).min(1_000)
+            };
             assert!(
                 until >= at && until < at + ceiling,
                 "attempt {attempt}: {until}"
@@ -162,7 +166,7 @@ fn token_5xx_and_429_after_retries_fall_back_for_this_operation_only() {
         assert_eq!(retries, 3);
 
         // Not sticky: the next operation asks for a token again.
-        c.start_get("instance-id", t(at + 100)).unwrap();
+        c.start_get(t(at + 100), "instance-id").unwrap();
         expect_send!(c, at at + 100, contains "PUT /latest/api/token");
     }
 }
@@ -208,7 +212,7 @@ fn token_read_timeout_after_connect_falls_back_for_good_with_a_hop_limit_hint() 
         reason: FallbackReason::TokenReadTimeout,
         sticky: true
     }));
-    c.start_get("instance-id", t(2_000)).unwrap();
+    c.start_get(t(2_000), "instance-id").unwrap();
     let get = expect_send!(c, at 2_000, contains "GET /latest/meta-data/instance-id");
     assert!(!get.contains("x-aws-ec2-metadata-token"));
 }
@@ -346,14 +350,14 @@ fn a_401_ends_a_sticky_fallback() {
     feed!(c, at until + 3, credentials_ok());
     expect_done!(c, at until + 3);
     // And later operations use the token again.
-    c.start_get("instance-id", t(10_000)).unwrap();
+    c.start_get(t(10_000), "instance-id").unwrap();
     expect_send!(c, at 10_000, contains "GET /latest/meta-data/instance-id", "x-aws-ec2-metadata-token: ");
 }
 
 #[test]
 fn repeated_401_exhausts_the_attempts() {
     let mut c = client();
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     let mut at = 0;
     for attempt in 1..=4 {
@@ -381,7 +385,7 @@ fn a_token_timeout_on_a_kept_alive_connection_tries_a_new_connection_before_fall
     full_exchange(&mut c, 0);
     // Seven hours later the token (6 h) is stale; the kept-alive connection stays silent.
     let later = 7 * 3600 * 1000;
-    c.start_get("instance-id", t(later)).unwrap();
+    c.start_get(t(later), "instance-id").unwrap();
     expect_send!(c, at later, contains "PUT /latest/api/token");
     expect_receive(&mut c, later);
     c.handle_timeout(t(later + 1_000)).unwrap();

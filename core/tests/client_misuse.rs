@@ -68,18 +68,16 @@ fn starting_while_running_is_invalid_state_and_does_not_disturb_the_operation() 
     c.start_credentials(t(0), WALL).unwrap();
     expect_connect!(c, at 0);
     assert_eq!(
-        c.start_get("instance-id", t(0)).unwrap_err().kind(),
+        c.start_get(t(0), "instance-id").unwrap_err().kind(),
         ErrorKind::InvalidState
     );
     assert_eq!(
         c.start_credentials(t(0), WALL).unwrap_err().kind(),
         ErrorKind::InvalidState
     );
-    assert_eq!(
-        c.handle_closed().unwrap_err().kind(),
-        ErrorKind::InvalidState
-    );
     expect_send!(c, at 0, contains "PUT /latest/api/token");
+    feed!(c, at 1, token_ok(21_600));
+    expect_send!(c, at 1, contains "GET /latest/meta-data/iam/security-credentials/ ");
 }
 
 #[test]
@@ -99,11 +97,11 @@ fn time_going_backwards_is_invalid_state() {
 fn cancel_keeps_the_caches_and_forgets_the_connection() {
     let mut c = client();
     full_exchange(&mut c, 0);
-    c.start_get("instance-id", t(10)).unwrap();
+    c.start_get(t(10), "instance-id").unwrap();
     expect_send!(c, at 10, contains "GET /latest/meta-data/instance-id", "x-aws-ec2-metadata-token: ");
     c.cancel();
     assert_eq!(c.poll(t(10)).unwrap_err().kind(), ErrorKind::InvalidState);
-    c.start_get("instance-id", t(20)).unwrap();
+    c.start_get(t(20), "instance-id").unwrap();
     expect_connect!(c, at 20);
     expect_send!(c, at 20, contains "GET /latest/meta-data/instance-id", "x-aws-ec2-metadata-token: ");
 }
@@ -111,11 +109,11 @@ fn cancel_keeps_the_caches_and_forgets_the_connection() {
 #[test]
 fn errors_repeat_until_the_next_operation_and_the_client_stays_usable() {
     let mut c = client();
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect_failing(&mut c, 0, IoError::ConnectionRefused);
     expect_error!(c, at 0, ErrorKind::ConnectFailed);
     expect_error!(c, at 1, ErrorKind::ConnectFailed);
-    c.start_get("instance-id", t(2)).unwrap();
+    c.start_get(t(2), "instance-id").unwrap();
     expect_connect!(c, at 2);
 }
 
@@ -130,13 +128,13 @@ fn bad_metadata_paths_are_invalid_arguments_without_any_action() {
         &"p".repeat(257),
     ] {
         assert_eq!(
-            c.start_get(path, t(0)).unwrap_err().kind(),
+            c.start_get(t(0), path).unwrap_err().kind(),
             ErrorKind::InvalidArgument,
             "{path:?}"
         );
     }
     assert_eq!(c.poll(t(0)).unwrap_err().kind(), ErrorKind::InvalidState);
-    c.start_get("/latest/dynamic/instance-identity/document", t(0))
+    c.start_get(t(0), "/latest/dynamic/instance-identity/document")
         .unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT");
@@ -159,7 +157,7 @@ fn secrets_never_show_in_debug_diagnostics_or_errors() {
     }
     // An invalid token is not echoed in the error.
     let mut c = client();
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT");
     feed!(c, at 0, ok("secret token with spaces"));
@@ -172,7 +170,7 @@ fn the_diagnostic_queue_keeps_the_newest_when_full() {
     let mut settings = settings();
     settings.attempts.value = 20;
     let mut c = client_with(&settings);
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     let mut at = 0;
     for _ in 0..DIAGNOSTIC_CAPACITY + 2 {

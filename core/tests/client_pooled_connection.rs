@@ -42,7 +42,7 @@ fn a_full_exchange_runs_on_a_pooled_connection() {
 #[test]
 fn a_pooled_connection_the_server_closed_is_replaced_once() {
     let mut c = client();
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     connect_pooled(&mut c, 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
     feed_eof(&mut c, 0);
@@ -59,7 +59,7 @@ fn a_pooled_connection_the_server_closed_is_replaced_once() {
 #[test]
 fn a_new_connection_that_closes_at_once_is_a_failure_not_a_resend() {
     let mut c = client();
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
     feed_eof(&mut c, 0);

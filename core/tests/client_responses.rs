@@ -62,7 +62,7 @@ fn a_chunked_body_larger_in_framing_than_the_buffer_still_fits_once_decoded() {
     let response = chunked(&body, 6);
     assert!(response.len() > RECEIVE_CAPACITY);
     let mut c = client();
-    c.start_get("user-data", t(0)).unwrap();
+    c.start_get(t(0), "user-data").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT");
     feed!(c, at 0, token_ok(21_600));
@@ -208,7 +208,7 @@ fn a_stale_keep_alive_connection_is_replaced_once_transparently() {
     let mut c = client();
     full_exchange(&mut c, 0);
     // The server closed the idle connection: the next request sees end of stream at once.
-    c.start_get("instance-id", t(5_000)).unwrap();
+    c.start_get(t(5_000), "instance-id").unwrap();
     expect_send!(c, at 5_000, contains "GET /latest/meta-data/instance-id");
     feed_eof(&mut c, 5_000);
     expect_close!(c, at 5_000);
@@ -220,7 +220,7 @@ fn a_stale_keep_alive_connection_is_replaced_once_transparently() {
     // A second early close on the new connection is a real failure.
     let mut c = client();
     full_exchange(&mut c, 0);
-    c.start_get("instance-id", t(5_000)).unwrap();
+    c.start_get(t(5_000), "instance-id").unwrap();
     expect_send!(c, at 5_000, contains "GET");
     feed_eof(&mut c, 5_000);
     expect_close!(c, at 5_000);
@@ -235,7 +235,7 @@ fn a_host_that_closed_the_connection_between_operations_says_so() {
     let mut c = client();
     full_exchange(&mut c, 0);
     c.handle_closed().unwrap();
-    c.start_get("instance-id", t(5_000)).unwrap();
+    c.start_get(t(5_000), "instance-id").unwrap();
     expect_connect!(c, at 5_000);
     expect_send!(c, at 5_000, contains "GET /latest/meta-data/instance-id");
 }

@@ -19,7 +19,7 @@ use imds_core::{Client, ErrorKind, Source};
 /// A client that already holds a token and role (so each request below is one GET).
 fn warmed_up(settings: &imds_core::Settings) -> Client {
     let mut c = client_with(settings);
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
     feed!(c, at 0, token_ok(21_600));
@@ -36,7 +36,7 @@ fn five_hundreds_are_retried_with_capped_jittered_backoff_then_fail() {
     settings.attempts.value = 8;
     settings.attempts.source = Source::Explicit;
     let mut c = warmed_up(&settings);
-    c.start_get("placement/region", t(1_000)).unwrap();
+    c.start_get(t(1_000), "placement/region").unwrap();
     let mut at = 1_000;
     let mut log = Vec::new();
     for attempt in 1..=8u8 {
@@ -79,7 +79,7 @@ fn backoff_delays_are_spread_by_the_seed() {
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..20 {
         let mut c = Client::new(&settings(), seed);
-        c.start_get("instance-id", t(0)).unwrap();
+        c.start_get(t(0), "instance-id").unwrap();
         expect_connect!(c, at 0);
         expect_send!(c, at 0, contains "PUT");
         feed!(c, at 0, status(500));
@@ -93,7 +93,7 @@ fn backoff_delays_are_spread_by_the_seed() {
 #[test]
 fn throttling_429_is_retried_and_success_ends_the_retries() {
     let mut c = warmed_up(&settings());
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET /latest/meta-data/instance-id");
     feed!(c, at 1_000, status(429));
     let until = expect_wait!(c, at 1_000);
@@ -104,10 +104,38 @@ fn throttling_429_is_retried_and_success_ends_the_retries() {
 }
 
 #[test]
+fn after_a_429_the_back_off_is_up_to_1_s_then_2_s_not_50_ms() {
+    let mut longest = [0u64; 3];
+    for seed in 0..40 {
+        let mut c = Client::new(&settings(), seed);
+        c.start_get(t(0), "instance-id").unwrap();
+        expect_connect!(c, at 0);
+        expect_send!(c, at 0, contains "PUT /latest/api/token");
+        feed!(c, at 0, token_ok(21_600));
+        let mut at = 0;
+        for (attempt, ceiling) in [1_000u64, 2_000, 2_000].into_iter().enumerate() {
+            expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
+            feed!(c, at at, status(429));
+            let until = expect_wait!(c, at at);
+            assert!(
+                until - at < ceiling,
+                "attempt {}: {} ms",
+                attempt + 1,
+                until - at
+            );
+            longest[attempt] = longest[attempt].max(until - at);
+            at = until;
+        }
+    }
+    // Spread over the whole range, not bunched under 50 ms as after a 5xx.
+    assert!(longest[0] > 500 && longest[1] > 1_000, "{longest:?}");
+}
+
+#[test]
 fn other_4xx_are_final_and_a_404_names_the_metadata_step() {
     for code in [400, 403, 404, 405, 409] {
         let mut c = warmed_up(&settings());
-        c.start_get("no/such/path", t(1_000)).unwrap();
+        c.start_get(t(1_000), "no/such/path").unwrap();
         expect_send!(c, at 1_000, contains "GET /latest/meta-data/no/such/path");
         feed!(c, at 1_001, status(code));
         let error = expect_error!(c, at 1_001, ErrorKind::HttpStatus);
@@ -129,7 +157,7 @@ fn other_4xx_are_final_and_a_404_names_the_metadata_step() {
 #[test]
 fn redirects_are_not_followed() {
     let mut c = warmed_up(&settings());
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
     feed!(c, at 1_000, *b"HTTP/1.1 302 Found\r\nLocation: http://203.0.113.1/\r\nContent-Length: 0\r\n\r\n");
     let error = expect_error!(c, at 1_000, ErrorKind::HttpStatus);
@@ -145,7 +173,7 @@ fn redirects_are_not_followed() {
 #[test]
 fn transport_failures_are_not_retried_by_default() {
     let mut c = warmed_up(&settings());
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
     expect_receive(&mut c, 1_000);
     c.handle_timeout(t(2_000)).unwrap();
@@ -165,7 +193,7 @@ fn transport_failures_are_retried_when_attempts_are_configured() {
     settings.attempts.value = 3;
     settings.attempts.source = Source::Profile;
     let mut c = client_with(&settings);
-    c.start_get("instance-id", t(0)).unwrap();
+    c.start_get(t(0), "instance-id").unwrap();
     expect_connect_failing(&mut c, 0, IoError::ConnectionRefused);
     let until = expect_wait!(c, at 0);
     expect_connect_failing(&mut c, until, IoError::ConnectFailed);
@@ -175,7 +203,7 @@ fn transport_failures_are_retried_when_attempts_are_configured() {
 
     // A read timeout on a GET is retried on a new connection.
     let mut c = warmed_up(&settings);
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
     expect_receive(&mut c, 1_000);
     c.handle_timeout(t(2_000)).unwrap();
@@ -190,7 +218,7 @@ fn transport_failures_are_retried_when_attempts_are_configured() {
 #[test]
 fn a_reset_mid_response_is_an_io_error() {
     let mut c = warmed_up(&settings());
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
     feed!(c, at 1_000, *b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
     expect_receive(&mut c, 1_000);
@@ -202,7 +230,7 @@ fn a_reset_mid_response_is_an_io_error() {
 #[test]
 fn the_read_deadline_moves_with_each_arrival_but_not_past_the_operation_deadline() {
     let mut c = warmed_up(&settings());
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
     assert_eq!(expect_receive(&mut c, 1_000), t(2_000));
     c.handle_data(t(1_900), b"HTTP/1.1 200 OK\r\n").unwrap();
@@ -227,7 +255,7 @@ fn the_operation_deadline_stops_retries() {
     settings.attempts.value = 200;
     settings.attempts.source = Source::Explicit;
     let mut c = warmed_up(&settings);
-    c.start_get("instance-id", t(1_000)).unwrap();
+    c.start_get(t(1_000), "instance-id").unwrap();
     let mut at = 1_000;
     let mut requests = 0;
     loop {

@@ -12,9 +12,8 @@
     clippy::std_instead_of_core
 )]
 
-use imds_core::endpoint::{Endpoint, Scheme};
+use imds_core::endpoint::{Endpoint, EndpointMode, Scheme};
 use imds_core::error::SettingProblem;
-use imds_core::settings::EndpointMode;
 
 fn token_url(endpoint: &Endpoint) -> String {
     let mut url = String::new();

@@ -14,9 +14,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use imds_core::endpoint::TOKEN_PATH;
 use imds_core::error::Context;
 use imds_core::host::{active_profile, config_file_location, load_settings_with};
-use imds_core::settings::{ConfigFileStatus, Setting, Settings, Source, TOKEN_PATH};
+use imds_core::settings::{ConfigFileStatus, Setting, Settings, Source};
 use imds_core::{Error, ErrorKind};
 use serde_json::Value;
 

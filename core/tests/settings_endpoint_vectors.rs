@@ -19,7 +19,8 @@
 use std::path::PathBuf;
 
 use imds_core::config_file::ConfigFile;
-use imds_core::settings::{Resolver, Setting, Source, TOKEN_PATH};
+use imds_core::endpoint::TOKEN_PATH;
+use imds_core::settings::{Resolver, Setting, Source};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {

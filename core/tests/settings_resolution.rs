@@ -12,8 +12,9 @@
     clippy::std_instead_of_core
 )]
 
+use imds_core::endpoint::EndpointMode;
 use imds_core::error::{Context, SettingProblem};
-use imds_core::settings::{CredentialsApi, EndpointMode, Resolver, Setting, Settings, Source};
+use imds_core::settings::{CredentialsApi, Resolver, Setting, Settings, Source};
 use imds_core::{Error, ErrorKind};
 
 fn resolve(values: &[(Setting, Source, &str)]) -> Result<Settings, Error> {

@@ -136,7 +136,7 @@ static union {
     unsigned char bytes[64 * 1024];
 } storage;
 
-static int imds_fetch(const imds_settings *settings, imds_driver *driver)
+static int imds_fetch(const imds_settings *settings, drv *driver)
 {
     imds_client *client = NULL;
     imds_credentials credentials;
@@ -144,8 +144,8 @@ static int imds_fetch(const imds_settings *settings, imds_driver *driver)
         IMDS_RESULT_OK) {
         return -1;
     }
-    imds_result r = imds_driver_fetch_credentials(driver, client, &credentials);
-    imds_driver_close(driver, client);
+    imds_result r = drv_fetch_credentials(driver, client, &credentials);
+    drv_close(driver, client);
     imds_client_deinit(client);
     return r == IMDS_RESULT_OK ? 0 : -1;
 }
@@ -194,8 +194,8 @@ int main(int argc, char **argv)
         return 1;
     }
     imds_config_free(config);
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
 
     for (int i = 0; i < 200; i++) { /* warm up both */
         if (plain_fetch() != 0 || imds_fetch(settings, &driver) != 0) {

@@ -24,7 +24,7 @@
 /* Bytes read at a time. */
 #define READ_CHUNK 4096
 
-uint64_t imds_driver_now_ms(void)
+uint64_t drv_now_ms(void)
 {
     struct timespec now;
     if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) {
@@ -33,14 +33,14 @@ uint64_t imds_driver_now_ms(void)
     return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 }
 
-void imds_driver_init(imds_driver *driver)
+void drv_init(drv *driver)
 {
     driver->fd = -1;
     driver->on_step = NULL;
     driver->context = NULL;
 }
 
-static void drop_connection(imds_driver *driver)
+static void drop_connection(drv *driver)
 {
     if (driver->fd >= 0) {
         close(driver->fd);
@@ -48,7 +48,7 @@ static void drop_connection(imds_driver *driver)
     }
 }
 
-void imds_driver_close(imds_driver *driver, imds_client *client)
+void drv_close(drv *driver, imds_client *client)
 {
     drop_connection(driver);
     if (client != NULL) {
@@ -56,10 +56,37 @@ void imds_driver_close(imds_driver *driver, imds_client *client)
     }
 }
 
+/* Whether the kept connection is done for: on a keep-alive connection nobody is using, anything
+ * to read (end of stream, an error, or bytes no request asked for) means the server closed it or
+ * it can no longer carry a request. */
+static int idle_connection_gone(int fd)
+{
+    struct pollfd pfd;
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    int n;
+    do {
+        n = poll(&pfd, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    return n != 0;
+}
+
+/* The client is not using the connection (an operation not yet polled, or a back-off): when the
+ * server closed it meanwhile, say so, so that the next request connects anew instead of failing
+ * on it and being sent again. */
+static void forget_if_closed(drv *driver, imds_client *client)
+{
+    if (driver->fd >= 0 && idle_connection_gone(driver->fd)) {
+        drop_connection(driver);
+        (void)imds_client_handle_closed(client);
+    }
+}
+
 /* Milliseconds left until deadline_ms, capped for poll(). */
 static int time_left(uint64_t deadline_ms)
 {
-    uint64_t now = imds_driver_now_ms();
+    uint64_t now = drv_now_ms();
     if (deadline_ms <= now) {
         return 0;
     }
@@ -136,7 +163,7 @@ static int resolve(const imds_str *host, uint16_t port, struct sockaddr_storage 
     return 0;
 }
 
-static imds_result do_connect(imds_driver *driver, imds_client *client, const imds_action *action)
+static imds_result do_connect(drv *driver, imds_client *client, const imds_action *action)
 {
     drop_connection(driver);
     if (action->tls) {
@@ -145,12 +172,12 @@ static imds_result do_connect(imds_driver *driver, imds_client *client, const im
     struct sockaddr_storage addr;
     socklen_t addr_len = 0;
     if (resolve(&action->host, action->port, &addr, &addr_len) != 0) {
-        return imds_client_handle_io_error(client, imds_driver_now_ms(),
+        return imds_client_handle_io_error(client, drv_now_ms(),
                                            IMDS_IO_ERROR_CONNECT_FAILED);
     }
     int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return imds_client_handle_io_error(client, imds_driver_now_ms(),
+        return imds_client_handle_io_error(client, drv_now_ms(),
                                            IMDS_IO_ERROR_CONNECT_FAILED);
     }
     int one = 1;
@@ -162,7 +189,7 @@ static imds_result do_connect(imds_driver *driver, imds_client *client, const im
             int ready = wait_ready(fd, POLLOUT, action->deadline_ms);
             if (ready == 0) {
                 close(fd);
-                return imds_client_handle_timeout(client, imds_driver_now_ms());
+                return imds_client_handle_timeout(client, drv_now_ms());
             }
             socklen_t len = sizeof error;
             if (ready < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
@@ -172,12 +199,12 @@ static imds_result do_connect(imds_driver *driver, imds_client *client, const im
     }
     if (error != 0) {
         close(fd);
-        return imds_client_handle_io_error(client, imds_driver_now_ms(),
+        return imds_client_handle_io_error(client, drv_now_ms(),
                                            error == ECONNREFUSED ? IMDS_IO_ERROR_CONNECTION_REFUSED
                                                                  : IMDS_IO_ERROR_CONNECT_FAILED);
     }
     driver->fd = fd;
-    return imds_client_handle_connected(client, imds_driver_now_ms());
+    return imds_client_handle_connected(client, drv_now_ms());
 }
 
 static imds_io_error classify(int error)
@@ -187,10 +214,10 @@ static imds_io_error classify(int error)
                : IMDS_IO_ERROR_OTHER;
 }
 
-static imds_result do_send(imds_driver *driver, imds_client *client, const imds_action *action)
+static imds_result do_send(drv *driver, imds_client *client, const imds_action *action)
 {
     if (driver->fd < 0) {
-        return imds_client_handle_io_error(client, imds_driver_now_ms(),
+        return imds_client_handle_io_error(client, drv_now_ms(),
                                            IMDS_IO_ERROR_CONNECTION_RESET);
     }
     size_t sent = 0;
@@ -210,40 +237,40 @@ static imds_result do_send(imds_driver *driver, imds_client *client, const imds_
                 continue;
             }
             if (ready == 0) {
-                return imds_client_handle_timeout(client, imds_driver_now_ms());
+                return imds_client_handle_timeout(client, drv_now_ms());
             }
         }
-        return imds_client_handle_io_error(client, imds_driver_now_ms(), classify(errno));
+        return imds_client_handle_io_error(client, drv_now_ms(), classify(errno));
     }
     return IMDS_RESULT_OK;
 }
 
-static imds_result do_receive(imds_driver *driver, imds_client *client, const imds_action *action)
+static imds_result do_receive(drv *driver, imds_client *client, const imds_action *action)
 {
     if (driver->fd < 0) {
-        return imds_client_handle_io_error(client, imds_driver_now_ms(),
+        return imds_client_handle_io_error(client, drv_now_ms(),
                                            IMDS_IO_ERROR_CONNECTION_RESET);
     }
     uint8_t buf[READ_CHUNK];
     for (;;) {
         int ready = wait_ready(driver->fd, POLLIN, action->deadline_ms);
         if (ready == 0) {
-            return imds_client_handle_timeout(client, imds_driver_now_ms());
+            return imds_client_handle_timeout(client, drv_now_ms());
         }
         if (ready < 0) {
-            return imds_client_handle_io_error(client, imds_driver_now_ms(), classify(errno));
+            return imds_client_handle_io_error(client, drv_now_ms(), classify(errno));
         }
         ssize_t n = recv(driver->fd, buf, sizeof buf, 0);
         if (n > 0) {
-            return imds_client_handle_data(client, imds_driver_now_ms(), buf, (size_t)n);
+            return imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
         }
         if (n == 0) {
-            return imds_client_handle_eof(client, imds_driver_now_ms());
+            return imds_client_handle_eof(client, drv_now_ms());
         }
         if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
             continue;
         }
-        return imds_client_handle_io_error(client, imds_driver_now_ms(), classify(errno));
+        return imds_client_handle_io_error(client, drv_now_ms(), classify(errno));
     }
 }
 
@@ -255,15 +282,16 @@ static void do_wait(uint64_t until_ms)
     }
 }
 
-imds_result imds_driver_run(imds_driver *driver, imds_client *client)
+imds_result drv_run(drv *driver, imds_client *client)
 {
     imds_result result = IMDS_RESULT_INVALID_STATE;
+    forget_if_closed(driver, client);
     for (int step = 0; step < MAX_ACTIONS; step++) {
         if (driver->on_step != NULL) {
             driver->on_step(driver->context, client);
         }
         imds_action action;
-        result = imds_client_poll(client, imds_driver_now_ms(), &action);
+        result = imds_client_poll(client, drv_now_ms(), &action);
         if (result != IMDS_RESULT_OK) {
             break;
         }
@@ -288,6 +316,7 @@ imds_result imds_driver_run(imds_driver *driver, imds_client *client)
             break;
         case IMDS_ACTION_KIND_WAIT:
             do_wait(action.deadline_ms);
+            forget_if_closed(driver, client);
             result = IMDS_RESULT_OK;
             break;
         default:
@@ -311,13 +340,13 @@ imds_result imds_driver_run(imds_driver *driver, imds_client *client)
     return result;
 }
 
-imds_result imds_driver_fetch_credentials(imds_driver *driver, imds_client *client,
+imds_result drv_fetch_credentials(drv *driver, imds_client *client,
                                           imds_credentials *credentials_out)
 {
-    imds_result result = imds_client_start_credentials(client, imds_driver_now_ms(),
+    imds_result result = imds_client_start_credentials(client, drv_now_ms(),
                                                        (int64_t)time(NULL));
     if (result == IMDS_RESULT_OK) {
-        result = imds_driver_run(driver, client);
+        result = drv_run(driver, client);
     }
     if (result == IMDS_RESULT_OK) {
         result = imds_client_credentials(client, credentials_out);
@@ -325,12 +354,12 @@ imds_result imds_driver_fetch_credentials(imds_driver *driver, imds_client *clie
     return result;
 }
 
-imds_result imds_driver_get(imds_driver *driver, imds_client *client, const char *path,
+imds_result drv_get(drv *driver, imds_client *client, const char *path,
                             size_t path_len, imds_bytes *body_out)
 {
-    imds_result result = imds_client_start_get(client, path, path_len, imds_driver_now_ms());
+    imds_result result = imds_client_start_get(client, drv_now_ms(), path, path_len);
     if (result == IMDS_RESULT_OK) {
-        result = imds_driver_run(driver, client);
+        result = drv_run(driver, client);
     }
     if (result == IMDS_RESULT_OK) {
         result = imds_client_body(client, body_out);

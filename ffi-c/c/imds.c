@@ -1,7 +1,7 @@
 /*
  * imds: the `imds` command in C, built on libimds and driver.c.
  *
- *   imds [--trace] [credentials | settings | get PATH]
+ *   imds [--trace] [credentials | settings | get PATH]    (and --help, --version)
  *
  * Every byte it prints (credentials JSON, settings report, error and trace lines) and its exit
  * status come from libimds (the core's cli module), so it prints what the Rust, Python and Node
@@ -83,8 +83,8 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
         fprintf(stderr, "imds: %s\n", imds_result_str(result));
         return imds_cli_exit_code(result);
     }
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     if (invocation->trace) {
         driver.on_step = trace;
     }
@@ -92,7 +92,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
     int status = 0;
     if (invocation->command == IMDS_COMMAND_GET) {
         imds_bytes body;
-        result = imds_driver_get(&driver, client, invocation->path.data, invocation->path.len,
+        result = drv_get(&driver, client, invocation->path.data, invocation->path.len,
                                  &body);
         if (result == IMDS_RESULT_OK) {
             put(stdout, body.data, body.len);
@@ -100,7 +100,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
         }
     } else {
         imds_credentials credentials;
-        result = imds_driver_fetch_credentials(&driver, client, &credentials);
+        result = drv_fetch_credentials(&driver, client, &credentials);
         if (result == IMDS_RESULT_OK) {
             static char json[IMDS_CREDENTIALS_JSON_CAPACITY];
             size_t len = 0;
@@ -117,7 +117,7 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
     if (result != IMDS_RESULT_OK) {
         status = fail_client(client, result);
     }
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     imds_client_free(client);
     return status;
 }
@@ -141,11 +141,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "imds: %s\n", imds_result_str(result));
         return imds_cli_exit_code(result);
     }
-    if (invocation.command == IMDS_COMMAND_HELP) {
-        imds_str usage = imds_cli_usage();
-        put(stdout, usage.data, usage.len);
-        put(stdout, "\n", 1);
-        return 0;
+    if (invocation.command == IMDS_COMMAND_HELP || invocation.command == IMDS_COMMAND_VERSION) {
+        static char text[IMDS_HELP_CAPACITY];
+        size_t len = 0;
+        result = invocation.command == IMDS_COMMAND_HELP
+                     ? imds_cli_help((uint8_t *)text, sizeof text, &len)
+                     : imds_cli_version((uint8_t *)text, sizeof text, &len);
+        if (result != IMDS_RESULT_OK) {
+            fprintf(stderr, "imds: %s\n", imds_result_str(result));
+            return imds_cli_exit_code(result);
+        }
+        put(stdout, text, len);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
 
     imds_config *config = NULL;

@@ -3,7 +3,7 @@
 use imds_core::Action;
 use imds_core::client::IoError;
 
-use crate::ffi::Failure;
+use crate::failure::Failure;
 use crate::text::{imds_bytes, imds_str};
 
 /// The kind of an [`imds_action`]. Each constant's doc is the instruction to the host.

@@ -1,5 +1,6 @@
-//! The `imds` command contract for a C front end: argument parsing, the usage line and exit
-//! codes, all from `imds_core::cli`, so the C command prints what the Rust one prints.
+//! The `imds` command contract for a C front end: argument parsing, the usage line, the `--help`
+//! text, the `--version` line and exit codes, all from `imds_core::cli`, so the C command prints
+//! what the Rust one prints.
 //!
 //! `ffi-c/c/imds.c` is the C command built on these and on `driver.c`.
 
@@ -7,7 +8,8 @@ use core::ffi::{CStr, c_char};
 
 use imds_core::cli::{self, Command, Invocation, UsageError};
 
-use crate::ffi::{self, Failure};
+use crate::failure::{self, Failure};
+use crate::ffi;
 use crate::result::imds_result;
 use crate::text::imds_str;
 
@@ -24,8 +26,10 @@ pub enum imds_command {
     Settings = 2,
     /// `imds get PATH`: print the metadata body and a newline.
     Get = 3,
-    /// `imds --help`: print `imds_cli_usage()` and a newline on stdout, exit 0.
+    /// `imds --help`: print `imds_cli_help()` on stdout, exit 0.
     Help = 4,
+    /// `imds --version`: print `imds_cli_version()` on stdout, exit 0.
+    Version = 5,
 }
 
 /// A parsed command line, from `imds_cli_parse()`.
@@ -90,7 +94,7 @@ pub extern "C" fn imds_cli_parse(
     invocation_out: *mut imds_invocation,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let out = ffi::try_out(invocation_out)?;
             let invocation = parse(args, count)?.map_err(|_| imds_result::Usage)?;
             let (command, path) = match invocation.command {
@@ -98,6 +102,7 @@ pub extern "C" fn imds_cli_parse(
                 Command::Settings => (imds_command::Settings, imds_str::EMPTY),
                 Command::Get(path) => (imds_command::Get, imds_str::borrow(path)),
                 Command::Help => (imds_command::Help, imds_str::EMPTY),
+                Command::Version => (imds_command::Version, imds_str::EMPTY),
             };
             ffi::write_out(out, imds_invocation { command, trace: invocation.trace, path });
             Ok(())
@@ -120,7 +125,7 @@ pub extern "C" fn imds_cli_usage_error_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let usage = match parse(args, count)? {
                 Ok(_) => return Err(Failure::Code(imds_result::NotAvailable)),
                 Err(usage) => usage,
@@ -131,10 +136,38 @@ pub extern "C" fn imds_cli_usage_error_line(
 }
 
 /// The usage line, `usage: imds [--trace] [credentials | settings | get PATH]` (static, no
-/// newline, not NUL-terminated).
+/// newline, not NUL-terminated). It starts the `--help` text and every usage error line.
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_cli_usage() -> imds_str {
     ffi_boundary! { imds_str::borrow(cli::USAGE) }
+}
+
+/// Writes the `--help` text (the usage, the commands, every setting with its default,
+/// environment variable and config file key, and the exit statuses; lines end with `\n`; no NUL)
+/// into `buf` (`len` bytes) and its length into `*written_out`. `IMDS_HELP_CAPACITY` bytes always
+/// suffice.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_cli_help(buf: *mut u8, len: usize, written_out: *mut usize) -> imds_result {
+    ffi_boundary! {
+        failure::result_of(ffi::write_text(buf, len, written_out, cli::write_help))
+    }
+}
+
+/// Writes the `--version` line, `imds <version>\n` (no NUL), into `buf` (`len` bytes) and its
+/// length into `*written_out`. `IMDS_TEXT_CAPACITY` bytes always suffice.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_INSUFFICIENT_SIZE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_cli_version(
+    buf: *mut u8,
+    len: usize,
+    written_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        failure::result_of(ffi::write_text(buf, len, written_out, cli::write_version))
+    }
 }
 
 /// The exit status of the `imds` command for `result`: 0 for `IMDS_RESULT_OK`, 3 for
@@ -149,5 +182,25 @@ pub extern "C" fn imds_cli_exit_code(result: u32) -> u8 {
             Some(r) => r.error_kind().map_or(EXIT_PANIC, cli::exit_code),
             None => EXIT_PANIC,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::IMDS_HELP_CAPACITY;
+
+    #[test]
+    fn help_fits_its_capacity_with_room_to_grow() {
+        let mut help = String::new();
+        cli::write_help(&mut help).unwrap();
+        assert!(help.len() * 2 <= IMDS_HELP_CAPACITY, "{} bytes", help.len());
+        let mut buf = [0u8; IMDS_HELP_CAPACITY];
+        let mut written = 0;
+        assert_eq!(
+            imds_cli_help(buf.as_mut_ptr(), buf.len(), &mut written),
+            imds_result::Ok
+        );
+        assert_eq!(&buf[..written], help.as_bytes());
     }
 }

@@ -28,7 +28,8 @@ use imds_core::{Client, Diagnostic, Instant, UnixTime};
 
 use crate::action::{imds_action, io_error_from_c};
 use crate::credentials::imds_credentials;
-use crate::ffi::{self, Failure};
+use crate::failure::{self, Failure, KeepsLastError, LastError, Rendering};
+use crate::ffi::{self, Castable, OwnershipPlaced};
 use crate::result::imds_result;
 use crate::settings::imds_settings;
 use crate::text::imds_bytes;
@@ -37,6 +38,11 @@ use crate::text::imds_bytes;
 /// clients are independent).
 pub struct imds_client {
     _private: [u8; 0],
+}
+
+impl Castable for imds_client {
+    type Ownership = OwnershipPlaced;
+    type Rust = Handle;
 }
 
 /// How loud a diagnostic is (map it to your logger's levels).
@@ -61,6 +67,11 @@ impl From<Level> for imds_level {
     }
 }
 
+/// How many diagnostics a client keeps until they are taken (`imds_client_next_diagnostic()`);
+/// when more come, the oldest is dropped.
+pub const IMDS_DIAGNOSTIC_CAPACITY: usize = 8;
+const _: () = assert!(IMDS_DIAGNOSTIC_CAPACITY == imds_core::client::DIAGNOSTIC_CAPACITY);
+
 /// Marks a live client (the first field of every [`Handle`]).
 const LIVE: u64 = 0x696d_6473_2d6c_6976;
 /// Marks caller storage whose client was deinitialised.
@@ -74,7 +85,7 @@ pub(crate) struct Handle {
     /// Made by `imds_client_new()` (freed with the box) rather than in caller storage.
     on_heap: bool,
     pub(crate) client: Client,
-    last_error: Option<Failure>,
+    last_error: LastError,
     /// A diagnostic taken from the client but not yet delivered (the caller's buffer was small).
     pending_diagnostic: Option<Diagnostic>,
 }
@@ -87,19 +98,8 @@ impl Handle {
             magic: LIVE,
             on_heap,
             client,
-            last_error: None,
+            last_error: LastError::default(),
             pending_diagnostic: None,
-        }
-    }
-
-    /// Records the outcome of a call: a failure becomes the last error.
-    pub(crate) fn record(&mut self, outcome: Result<(), Failure>) -> imds_result {
-        match outcome {
-            Ok(()) => imds_result::Ok,
-            Err(failure) => {
-                self.last_error = Some(failure);
-                failure.result()
-            }
         }
     }
 
@@ -109,6 +109,16 @@ impl Handle {
             self.pending_diagnostic = self.client.poll_diagnostic();
         }
         self.pending_diagnostic
+    }
+}
+
+impl KeepsLastError for Handle {
+    fn last_error(&self) -> &LastError {
+        &self.last_error
+    }
+
+    fn last_error_mut(&mut self) -> &mut LastError {
+        &mut self.last_error
     }
 }
 
@@ -143,17 +153,11 @@ fn live_ref<'a>(ptr: *const imds_client) -> Result<&'a Handle, Failure> {
 }
 
 /// Runs `call` on a live client and records its failure as the client's last error.
-fn with_client(
+pub(crate) fn with_client(
     client: *mut imds_client,
     call: impl FnOnce(&mut Handle) -> Result<(), Failure>,
 ) -> imds_result {
-    match live_mut(client) {
-        Ok(handle) => {
-            let outcome = call(handle);
-            handle.record(outcome)
-        }
-        Err(failure) => failure.result(),
-    }
+    failure::recorded(live_mut(client), call)
 }
 
 /// The bytes of storage `imds_client_init()` needs.
@@ -180,7 +184,7 @@ pub extern "C" fn imds_client_new(
     client_out: *mut *mut imds_client,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let settings = ffi::try_ref(settings)?;
             let out = ffi::try_out(client_out)?;
             let handle = Box::new(Handle::new(settings, seed, true));
@@ -207,7 +211,7 @@ pub extern "C" fn imds_client_init(
     client_out: *mut *mut imds_client,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let storage = NonNull::new(storage.cast::<Handle>()).ok_or(imds_result::NullParameter)?;
             let settings = ffi::try_ref(settings)?;
             let out = ffi::try_out(client_out)?;
@@ -290,11 +294,10 @@ pub extern "C" fn imds_client_settings(
     settings_out: *mut *const imds_settings,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let handle = live_ref(client)?;
             let out = ffi::try_out(settings_out)?;
-            let settings: *const imds_core::Settings = handle.client.settings();
-            ffi::write_out(out, settings.cast::<imds_settings>());
+            ffi::write_out(out, ffi::lend::<imds_settings>(handle.client.settings()));
             Ok(())
         })())
     }
@@ -330,14 +333,14 @@ pub extern "C" fn imds_client_start_credentials(
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_client_start_get(
     client: *mut imds_client,
+    now_ms: u64,
     path: *const c_char,
     path_len: usize,
-    now_ms: u64,
 ) -> imds_result {
     ffi_boundary! {
         with_client(client, |handle| {
             let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
-            Ok(handle.client.start_get(path, Instant::from_millis(now_ms))?)
+            Ok(handle.client.start_get(Instant::from_millis(now_ms), path)?)
         })
     }
 }
@@ -383,6 +386,26 @@ pub extern "C" fn imds_client_handle_connected(
     ffi_boundary! {
         with_client(client, |handle| {
             Ok(handle.client.handle_connected(Instant::from_millis(now_ms))?)
+        })
+    }
+}
+
+/// Reports that, instead of connecting for `IMDS_ACTION_KIND_CONNECT`, the host handed over an
+/// open keep-alive connection to the same host, port and scheme that it kept from an earlier
+/// exchange (a pool shared by clients). As `imds_client_handle_connected()`, except that the
+/// server may have closed it while idle: a request that fails on it before any byte comes back is
+/// sent again, once, on a new connection.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_STATE` (no connect pending, or `now_ms` went back).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_handle_connected_reused(
+    client: *mut imds_client,
+    now_ms: u64,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            Ok(handle.client.handle_connected_reused(Instant::from_millis(now_ms))?)
         })
     }
 }
@@ -450,11 +473,14 @@ pub extern "C" fn imds_client_handle_timeout(client: *mut imds_client, now_ms: u
     }
 }
 
-/// Reports that the host closed the connection on its own between operations (after `DONE` or an
-/// error), so the next operation connects anew.
+/// Reports that the connection is gone without the client asking: the host closed it on its
+/// own, or saw the server close it while the client was not using it (between operations, after
+/// an operation started but before its first action, or during a `WAIT`). The next request
+/// connects anew, and no request is logged that was never sent.
 ///
 /// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
-/// `IMDS_RESULT_INVALID_STATE` (an operation is running: use `imds_client_handle_io_error()`).
+/// `IMDS_RESULT_INVALID_STATE` (a connect, send or receive is pending: report its failure with
+/// `imds_client_handle_io_error()` or `imds_client_handle_eof()`).
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_client_handle_closed(client: *mut imds_client) -> imds_result {
     ffi_boundary! {
@@ -493,6 +519,44 @@ pub extern "C" fn imds_client_cancel(client: *mut imds_client) -> imds_result {
     }
 }
 
+/// Forgets everything learned from IMDS (the token, the IMDSv1 fallback, the role name, the
+/// extended-API state, the credentials and any static-stability pause) and abandons the running
+/// operation; settings, binding name and seed stay. The next credentials operation is a full
+/// exchange. Close the connection too.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_reset(client: *mut imds_client) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            handle.client.reset();
+            handle.pending_diagnostic = None;
+            Ok(())
+        })
+    }
+}
+
+/// Names the program in `User-Agent: imds/<version> (<name>)` (`name_len` bytes of UTF-8, not
+/// NUL-terminated, copied); a new client says `c`. Characters other than ASCII letters, digits
+/// and `.-_/+` are dropped and the name is cut at 32 bytes.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
+/// `IMDS_RESULT_INVALID_ARGUMENT` (not UTF-8).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_client_set_binding(
+    client: *mut imds_client,
+    name: *const c_char,
+    name_len: usize,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let name = ffi::try_str(name, name_len, "the binding name is not valid UTF-8")?;
+            handle.client.set_binding(name);
+            Ok(())
+        })
+    }
+}
+
 /// Stores in `*credentials_out` views of the credentials of the last successful credentials
 /// operation. The views are valid until the next call that takes the client as non-`const`.
 ///
@@ -504,7 +568,7 @@ pub extern "C" fn imds_client_credentials(
     credentials_out: *mut imds_credentials,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let handle = live_ref(client)?;
             let out = ffi::try_out(credentials_out)?;
             let credentials = handle.client.credentials().ok_or(imds_result::NotAvailable)?;
@@ -528,7 +592,7 @@ pub extern "C" fn imds_client_credentials_json(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let handle = live_ref(client)?;
             let credentials = handle.client.credentials().ok_or(imds_result::NotAvailable)?;
             ffi::write_text(buf, len, written_out, |out| credentials.write_process_json(out))
@@ -547,7 +611,7 @@ pub extern "C" fn imds_client_body(
     body_out: *mut imds_bytes,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let handle = live_ref(client)?;
             let out = ffi::try_out(body_out)?;
             let body = handle.client.body().ok_or(imds_result::NotAvailable)?;
@@ -559,7 +623,8 @@ pub extern "C" fn imds_client_body(
 
 /// Takes the oldest queued diagnostic (fallbacks, retries, each request and status): writes its
 /// text (never a secret; no NUL) into `buf` (`len` bytes), the length into `*written_out` and its
-/// level into `*level_out`. Drain the queue after each poll (it keeps the last 16).
+/// level into `*level_out`. Drain the queue after each poll: it keeps the last
+/// `IMDS_DIAGNOSTIC_CAPACITY` (8), dropping the oldest.
 /// `IMDS_TEXT_CAPACITY` bytes always suffice; when the buffer is too small the diagnostic stays
 /// queued.
 ///
@@ -575,7 +640,7 @@ pub extern "C" fn imds_client_next_diagnostic(
 ) -> imds_result {
     ffi_boundary! {
         // A getter: its failures (queue empty, small buffer) do not replace the last error.
-        ffi::result_of(live_mut(client).and_then(|handle| {
+        failure::result_of(live_mut(client).and_then(|handle| {
             let level_out = ffi::try_out(level_out)?;
             if buf.is_null() || written_out.is_null() {
                 return Err(Failure::Code(imds_result::NullParameter));
@@ -600,7 +665,7 @@ pub extern "C" fn imds_client_next_trace_line(
 ) -> imds_result {
     ffi_boundary! {
         // A getter: its failures (queue empty, small buffer) do not replace the last error.
-        ffi::result_of(live_mut(client).and_then(|handle| {
+        failure::result_of(live_mut(client).and_then(|handle| {
             if buf.is_null() || written_out.is_null() {
                 return Err(Failure::Code(imds_result::NullParameter));
             }
@@ -629,11 +694,7 @@ pub extern "C" fn imds_client_last_error(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
-            let handle = live_ref(client)?;
-            let failure = handle.last_error.ok_or(imds_result::NotAvailable)?;
-            ffi::write_text(buf, len, written_out, |out| failure.write_message(out))
-        })())
+        failure::write_last_error(live_ref(client), Rendering::Message, buf, len, written_out)
     }
 }
 
@@ -647,10 +708,6 @@ pub extern "C" fn imds_client_last_error_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
-            let handle = live_ref(client)?;
-            let failure = handle.last_error.ok_or(imds_result::NotAvailable)?;
-            ffi::write_text(buf, len, written_out, |out| failure.write_line(out))
-        })())
+        failure::write_last_error(live_ref(client), Rendering::Line, buf, len, written_out)
     }
 }

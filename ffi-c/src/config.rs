@@ -16,7 +16,8 @@ use imds_core::error::SettingProblem;
 use imds_core::host;
 use imds_core::{Error, Resolver, Setting, Source};
 
-use crate::ffi::{self, Castable, Failure};
+use crate::failure::{self, Failure, KeepsLastError, LastError, Rendering};
+use crate::ffi::{self, Castable, OwnershipBox};
 use crate::result::imds_result;
 use crate::settings::{Settings, imds_settings, source_from_c};
 
@@ -35,25 +36,34 @@ pub(crate) struct Config {
     resolver: Resolver,
     /// The `IMDS_SOURCE_CODE` values, by position in [`Setting::ALL`], for `imds_config_load()`.
     explicit: [Option<heapless::String<EXPLICIT_VALUE_CAPACITY>>; Setting::ALL.len()],
-    last_error: Option<Failure>,
+    last_error: LastError,
 }
 
 impl Castable for imds_config {
+    type Ownership = OwnershipBox;
     type Rust = Config;
 }
 
-impl Config {
-    /// Records the outcome of a call: a failure becomes the last error.
-    fn record(&mut self, outcome: Result<(), Failure>) -> imds_result {
-        match outcome {
-            Ok(()) => imds_result::Ok,
-            Err(failure) => {
-                self.last_error = Some(failure);
-                failure.result()
-            }
-        }
+impl KeepsLastError for Config {
+    fn last_error(&self) -> &LastError {
+        &self.last_error
     }
 
+    fn last_error_mut(&mut self) -> &mut LastError {
+        &mut self.last_error
+    }
+}
+
+/// Runs `call` on the configuration behind `config` and records its failure as the
+/// configuration's last error.
+fn with_config(
+    config: *mut imds_config,
+    call: impl FnOnce(&mut Config) -> Result<(), Failure>,
+) -> imds_result {
+    failure::recorded(ffi::try_mut(config), call)
+}
+
+impl Config {
     fn set(&mut self, source: Source, key: &str, value: &str) -> Result<(), Failure> {
         let setting = setting_named(source, key).ok_or(Failure::invalid_argument(
             "unknown setting key; expected disabled, v1_disabled, endpoint, endpoint_mode, \
@@ -104,12 +114,9 @@ fn setting_named(source: Source, key: &str) -> Option<Setting> {
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_config_new(config_out: *mut *mut imds_config) -> imds_result {
     ffi_boundary! {
-        let out = match ffi::try_out(config_out) {
-            Ok(out) => out,
-            Err(failure) => return failure.result(),
-        };
-        ffi::write_out(out, ffi::to_box::<imds_config>(Config::default()));
-        imds_result::Ok
+        failure::result_of(ffi::try_out(config_out).map(|out| {
+            ffi::set_boxed::<imds_config>(out, Config::default());
+        }))
     }
 }
 
@@ -145,17 +152,12 @@ pub extern "C" fn imds_config_set(
     value_len: usize,
 ) -> imds_result {
     ffi_boundary! {
-        let config = match ffi::try_mut(config) {
-            Ok(config) => config,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_config(config, |config| {
             let source = source_from_c(source)?;
             let key = ffi::try_str(key, key_len, "the setting key is not valid UTF-8")?;
             let value = ffi::try_str(value, value_len, "the setting value is not valid UTF-8")?;
             config.set(source, key, value)
-        })();
-        config.record(outcome)
+        })
     }
 }
 
@@ -170,17 +172,11 @@ pub extern "C" fn imds_config_resolve(
     settings_out: *mut *mut imds_settings,
 ) -> imds_result {
     ffi_boundary! {
-        let config = match ffi::try_mut(config) {
-            Ok(config) => config,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_config(config, |config| {
             let out = ffi::try_out(settings_out)?;
-            let settings = config.resolver.resolve()?;
-            ffi::write_out(out, ffi::to_box::<imds_settings>(settings));
+            ffi::set_boxed::<imds_settings>(out, config.resolver.resolve()?);
             Ok(())
-        })();
-        config.record(outcome)
+        })
     }
 }
 
@@ -202,17 +198,11 @@ pub extern "C" fn imds_config_load(
     settings_out: *mut *mut imds_settings,
 ) -> imds_result {
     ffi_boundary! {
-        let config = match ffi::try_mut(config) {
-            Ok(config) => config,
-            Err(failure) => return failure.result(),
-        };
-        let outcome = (|| {
+        with_config(config, |config| {
             let out = ffi::try_out(settings_out)?;
-            let settings = config.load()?;
-            ffi::write_out(out, ffi::to_box::<imds_settings>(settings));
+            ffi::set_boxed::<imds_settings>(out, config.load()?);
             Ok(())
-        })();
-        config.record(outcome)
+        })
     }
 }
 
@@ -231,12 +221,7 @@ pub extern "C" fn imds_config_last_error(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        let outcome = (|| {
-            let config = ffi::try_ref(config)?;
-            let failure = config.last_error.ok_or(Failure::Code(imds_result::NotAvailable))?;
-            ffi::write_text(buf, len, written_out, |out| failure.write_message(out))
-        })();
-        ffi::result_of(outcome)
+        failure::write_last_error(ffi::try_ref(config), Rendering::Message, buf, len, written_out)
     }
 }
 
@@ -250,11 +235,6 @@ pub extern "C" fn imds_config_last_error_line(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        let outcome = (|| {
-            let config = ffi::try_ref(config)?;
-            let failure = config.last_error.ok_or(Failure::Code(imds_result::NotAvailable))?;
-            ffi::write_text(buf, len, written_out, |out| failure.write_line(out))
-        })();
-        ffi::result_of(outcome)
+        failure::write_last_error(ffi::try_ref(config), Rendering::Line, buf, len, written_out)
     }
 }

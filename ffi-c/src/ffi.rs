@@ -1,6 +1,14 @@
-//! Pointer handling shared by every export: NULL checks, opaque handles, out-parameters and
-//! caller buffers. Each function here documents what the C caller must guarantee; the header
-//! repeats it for the functions that take such pointers.
+//! Pointer handling shared by every export: NULL checks, opaque handles and who owns what they
+//! point to, out-parameters and caller buffers. Each function here documents what the C caller
+//! must guarantee; the header repeats it for the functions that take such pointers.
+//!
+//! Ownership is typed, as in rustls-ffi: each opaque C type says through [`Castable::Ownership`]
+//! how the library hands it out, and only the functions valid for that kind compile for it.
+//! [`OwnershipBox`] types (`imds_config`, `imds_settings`) are made by [`set_boxed`] and freed by
+//! [`free_box`]; a client ([`OwnershipPlaced`]) lives in the library's box or in caller storage
+//! and is reached only through the liveness check of `client.rs`, so neither `free_box` nor
+//! [`try_ref`] compiles for it. Any castable value may be lent ([`lend`]) as a pointer that C must
+//! not free.
 
 use core::ffi::c_char;
 use core::fmt;
@@ -9,107 +17,73 @@ use core::ptr::NonNull;
 
 use imds_core::{Error, ErrorKind};
 
+use crate::failure::Failure;
 use crate::result::imds_result;
 
-/// Why an export failed: a code of the binding itself, or an error of the core (whose `Display`
-/// becomes the object's last-error message).
-// Kept by value: a failure is stored in the object it concerns, and boxing would allocate.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Failure {
-    /// A binding-level result (NULL parameter, buffer too small, ...).
-    Code(imds_result),
-    /// An error of the core.
-    Core(Error),
-}
+/// How the library hands out the objects of an opaque C type.
+pub(crate) trait Ownership {}
 
-impl Failure {
-    /// The result code C sees.
-    pub(crate) fn result(&self) -> imds_result {
-        match self {
-            Self::Code(code) => *code,
-            Self::Core(error) => imds_result::from(error.kind()),
-        }
-    }
+/// Made on the heap by a `_new` function ([`set_boxed`]); C frees it exactly once with the type's
+/// `_free` ([`free_box`]). Pointers to it may also be lent.
+pub(crate) enum OwnershipBox {}
 
-    /// Writes the message: the core error's `Display`, or the code's description.
-    pub(crate) fn write_message(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        match self {
-            Self::Core(error) => write!(out, "{error}"),
-            Self::Code(code) => out.write_str(code.describe().to_str().unwrap_or("error")),
-        }
-    }
+/// Lives in the library's box or in storage the caller provides, told apart at run time; reached
+/// only through the checks of the type's own module (a client's liveness mark).
+pub(crate) enum OwnershipPlaced {}
 
-    /// Writes the `imds` command's stderr line for this failure: `imds: <message>\n`.
-    pub(crate) fn write_line(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        match self {
-            Self::Core(error) => imds_core::cli::write_error_line(error, out),
-            Self::Code(_) => {
-                out.write_str("imds: ")?;
-                self.write_message(out)?;
-                out.write_char('\n')
-            }
-        }
-    }
+impl Ownership for OwnershipBox {}
+impl Ownership for OwnershipPlaced {}
 
-    /// An `InvalidArgument` error with a static explanation.
-    pub(crate) const fn invalid_argument(detail: &'static str) -> Self {
-        Self::Core(Error::detail(ErrorKind::InvalidArgument, detail))
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        Self::Core(error)
-    }
-}
-
-impl From<imds_result> for Failure {
-    fn from(code: imds_result) -> Self {
-        Self::Code(code)
-    }
-}
-
-/// The result code of an outcome.
-pub(crate) fn result_of<T>(outcome: Result<T, Failure>) -> imds_result {
-    outcome
-        .err()
-        .map_or(imds_result::Ok, |failure| failure.result())
-}
-
-/// Ties an opaque C type to the Rust value behind its pointers.
+/// Ties an opaque C type to the Rust value behind its pointers and to how it is owned.
 pub(crate) trait Castable {
+    /// [`OwnershipBox`] or [`OwnershipPlaced`].
+    type Ownership: Ownership;
     /// The Rust type a pointer to the C type really points to.
     type Rust;
 }
 
 /// Borrows the object behind a `const` handle; NULL is `IMDS_RESULT_NULL_PARAMETER`.
-pub(crate) fn try_ref<'a, C: Castable>(ptr: *const C) -> Result<&'a C::Rust, Failure> {
-    // SAFETY: the header requires every non-NULL handle to come from this library's constructor
-    // for that type and to be alive (not freed); the library never hands out a handle to
-    // anything else, so it points to a valid, aligned `C::Rust`, not mutated during this call.
+pub(crate) fn try_ref<'a, C: Castable<Ownership = OwnershipBox>>(
+    ptr: *const C,
+) -> Result<&'a C::Rust, Failure> {
+    // SAFETY: the header requires every non-NULL handle to come from this library, made for that
+    // type (boxed by its constructor or lent by a getter) and alive (not freed, its lender alive);
+    // the library never hands out a handle to anything else, so it points to a valid, aligned
+    // `C::Rust`, not mutated during this call.
     unsafe { ptr.cast::<C::Rust>().as_ref() }.ok_or(Failure::Code(imds_result::NullParameter))
 }
 
 /// Mutably borrows the object behind a handle; NULL is `IMDS_RESULT_NULL_PARAMETER`.
-pub(crate) fn try_mut<'a, C: Castable>(ptr: *mut C) -> Result<&'a mut C::Rust, Failure> {
+pub(crate) fn try_mut<'a, C: Castable<Ownership = OwnershipBox>>(
+    ptr: *mut C,
+) -> Result<&'a mut C::Rust, Failure> {
     // SAFETY: as in `try_ref`; additionally the header says an object may not be used from two
     // threads at once, so this is the only reference during the call.
     unsafe { ptr.cast::<C::Rust>().as_mut() }.ok_or(Failure::Code(imds_result::NullParameter))
 }
 
-/// Moves `value` to the heap and returns it as an opaque handle.
-pub(crate) fn to_box<C: Castable>(value: C::Rust) -> *mut C {
-    Box::into_raw(Box::new(value)).cast::<C>()
+/// Moves `value` to the heap and stores the handle in `out`: the only way a boxed handle is made.
+pub(crate) fn set_boxed<C: Castable<Ownership = OwnershipBox>>(
+    out: NonNull<*mut C>,
+    value: C::Rust,
+) {
+    write_out(out, Box::into_raw(Box::new(value)).cast::<C>());
 }
 
-/// Frees a handle made by [`to_box`]; NULL does nothing.
-pub(crate) fn free_box<C: Castable>(ptr: *mut C) {
+/// Frees a handle made by [`set_boxed`]; NULL does nothing.
+pub(crate) fn free_box<C: Castable<Ownership = OwnershipBox>>(ptr: *mut C) {
     if !ptr.is_null() {
-        // SAFETY: the header requires `ptr` to come from this type's `_new` and to be freed once;
-        // such pointers come from `Box::into_raw` of a `C::Rust` in `to_box`.
+        // SAFETY: the header requires `ptr` to come from this type's `_new` (not a lent pointer)
+        // and to be freed once; such pointers come from `Box::into_raw` of a `C::Rust` in
+        // `set_boxed`.
         drop(unsafe { Box::from_raw(ptr.cast::<C::Rust>()) });
     }
+}
+
+/// Lends `value` to C as a handle that stays valid as long as `value` and must not be freed.
+pub(crate) fn lend<C: Castable>(value: &C::Rust) -> *const C {
+    let lent: *const C::Rust = value;
+    lent.cast::<C>()
 }
 
 /// Checks an out-parameter; NULL is `IMDS_RESULT_NULL_PARAMETER`.
@@ -149,6 +123,21 @@ pub(crate) fn try_str<'a>(
 ) -> Result<&'a str, Failure> {
     let bytes = try_bytes(ptr.cast::<u8>(), len)?;
     core::str::from_utf8(bytes).map_err(|_| Failure::invalid_argument(not_utf8))
+}
+
+/// Copies `bytes` into the caller buffer `buf` of `len` bytes; when they do not fit, writes
+/// nothing and fails with `IMDS_RESULT_BUFFER_TOO_SMALL`.
+pub(crate) fn copy_bytes(buf: NonNull<u8>, len: usize, bytes: &[u8]) -> Result<(), Failure> {
+    if bytes.len() > len {
+        return Err(Failure::Code(imds_result::BufferTooSmall));
+    }
+    // SAFETY: the header requires `buf` to point to `len` writable bytes that do not overlap
+    // the library's objects (which `bytes` lives in); `bytes.len() <= len` (checked above).
+    unsafe {
+        buf.as_ptr()
+            .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len())
+    };
+    Ok(())
 }
 
 /// Counts what a renderer writes, without storing it.

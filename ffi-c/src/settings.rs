@@ -9,7 +9,8 @@ use core::ffi::c_char;
 
 use imds_core::{Setting, Source};
 
-use crate::ffi::{self, Castable, Failure};
+use crate::failure::{self, Failure};
+use crate::ffi::{self, Castable, OwnershipBox};
 use crate::result::imds_result;
 use crate::text::imds_str;
 
@@ -22,6 +23,7 @@ pub struct imds_settings {
 }
 
 impl Castable for imds_settings {
+    type Ownership = OwnershipBox;
     type Rust = Settings;
 }
 
@@ -86,7 +88,7 @@ pub extern "C" fn imds_settings_report(
     written_out: *mut usize,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let settings = ffi::try_ref(settings)?;
             ffi::write_text(buf, len, written_out, |out| settings.write_report(out))
         })())
@@ -112,7 +114,7 @@ pub extern "C" fn imds_settings_value(
     source_out: *mut imds_source,
 ) -> imds_result {
     ffi_boundary! {
-        ffi::result_of((|| {
+        failure::result_of((|| {
             let settings = ffi::try_ref(settings)?;
             let key = ffi::try_str(key, key_len, "the setting key is not valid UTF-8")?;
             let source_out = ffi::try_out(source_out)?;

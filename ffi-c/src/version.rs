@@ -6,7 +6,7 @@ use core::ffi::c_char;
 /// `imds/<version>`, NUL-terminated.
 const VERSION: &str = concat!("imds/", env!("CARGO_PKG_VERSION"), "\0");
 
-/// The library's name and version, e.g. `imds/0.1.0` (static, NUL-terminated, do not free).
+/// The library's name and version, e.g. `imds/0.2.0` (static, NUL-terminated, do not free).
 ///
 /// Compare with the header's `IMDS_VERSION_STRING` to check that the library and the header
 /// match.

@@ -29,14 +29,17 @@
 //! Placeholders, replaced in `env`, `config` and every expected string: `{endpoint}`
 //! (`http://127.0.0.1:PORT` or `http://[::1]:PORT`), `{port}`, `{host}` (`127.0.0.1` or `[::1]`),
 //! `{home}` (the fresh home folder), `{config}` (the config file's path), `{closed_port}` (a
-//! loopback port nothing listens on).
+//! loopback port nothing listens on), `{version}` (the core's version, as `imds --version` and the
+//! `User-Agent` give it).
 //!
 //! `config_location` is `env` (the default: the file is `{home}/aws-config` and `AWS_CONFIG_FILE`
 //! names it) or `home` (the file is `{home}/.aws/config`, found without `AWS_CONFIG_FILE`).
 //!
 //! Whatever the scenario says, no secret the mock served (secret access key, session token, any
 //! IMDSv2 token it issued) may appear on stderr, no IMDSv2 token on stdout, and every request
-//! must carry `User-Agent: imds/<version> (<binding>)`.
+//! must carry exactly `User-Agent: imds/<version> (<binding>)`, where `<binding>` is the
+//! implementation's name up to its first `_` (`rust`, `c`, `python`, `node`; `python_script` and
+//! `c_static` are other ways to run the `python` and `c` front ends): each front end names itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -46,7 +49,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::json::Json;
+use serde_json::Value;
+
 use crate::mock::{IPV4_LOOPBACK, IPV6_LOOPBACK, MockServer};
 use crate::script::Script;
 
@@ -124,7 +128,7 @@ fn problem<T>(name: &str, text: impl Into<String>) -> Result<T, String> {
     Err(format!("{name}: {}", text.into()))
 }
 
-fn strings(json: &Json, name: &str, key: &str) -> Result<Vec<String>, String> {
+fn strings(json: &Value, name: &str, key: &str) -> Result<Vec<String>, String> {
     let Some(items) = json.as_array() else {
         return problem(name, format!("`{key}` must be an array of strings"));
     };
@@ -138,7 +142,7 @@ fn strings(json: &Json, name: &str, key: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-fn text(json: &Json, name: &str, key: &str) -> Result<String, String> {
+fn text(json: &Value, name: &str, key: &str) -> Result<String, String> {
     json.as_str()
         .map(str::to_string)
         .ok_or_else(|| format!("{name}: `{key}` must be a string"))
@@ -147,7 +151,7 @@ fn text(json: &Json, name: &str, key: &str) -> Result<String, String> {
 impl Scenario {
     /// Reads the scenario `name` from JSON text.
     pub fn parse(name: &str, text_json: &str) -> Result<Scenario, String> {
-        let json = Json::parse(text_json).map_err(|e| format!("{name}: {e}"))?;
+        let json: Value = serde_json::from_str(text_json).map_err(|e| format!("{name}: {e}"))?;
         let Some(members) = json.as_object() else {
             return problem(name, "a scenario is a JSON object");
         };
@@ -290,7 +294,7 @@ impl Scenario {
     }
 }
 
-fn parse_expectation(name: &str, json: &Json) -> Result<Expectation, String> {
+fn parse_expectation(name: &str, json: &Value) -> Result<Expectation, String> {
     let Some(members) = json.as_object() else {
         return problem(name, "`expect` must be an object");
     };
@@ -346,6 +350,12 @@ pub struct Implementation {
 }
 
 impl Implementation {
+    /// The binding this implementation runs, which its requests' `User-Agent` must name: the name
+    /// up to its first `_` (`python_script` runs the `python` binding).
+    pub fn binding(&self) -> &str {
+        self.name.split('_').next().unwrap_or(&self.name)
+    }
+
     /// Parses `NAME=COMMAND LINE` (split on whitespace). A relative program path is resolved
     /// against the current directory, without following symlinks (a venv's python must stay the
     /// venv's).
@@ -491,6 +501,7 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
     placeholders.insert("{home}", home.display().to_string());
     placeholders.insert("{config}", config_path.display().to_string());
     placeholders.insert("{closed_port}", closed_port(scenario.bind).to_string());
+    placeholders.insert("{version}", imds_core::VERSION.to_string());
     let fill = |text: &str| {
         placeholders
             .iter()
@@ -557,15 +568,11 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
         }
         outcome.failures.push(message);
     }
-    let user_agent_prefix = format!("imds/{} (", imds_core::VERSION);
+    let user_agent = format!("imds/{} ({})", imds_core::VERSION, implementation.binding());
     for record in &log {
-        if !record
-            .user_agent
-            .as_deref()
-            .is_some_and(|ua| ua.starts_with(&user_agent_prefix) && ua.ends_with(')'))
-        {
+        if record.user_agent.as_deref() != Some(user_agent.as_str()) {
             outcome.failures.push(format!(
-                "request `{}` has User-Agent {:?}, not `{user_agent_prefix}<binding>)`",
+                "request `{}` has User-Agent {:?}, not `{user_agent}`",
                 record.summary(),
                 record.user_agent
             ));

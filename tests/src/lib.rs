@@ -2,12 +2,15 @@
 //! Rust `imds` command (binary `imds`) that the scenarios hold every front end to.
 //!
 //! * [`mock`]: [`mock::MockServer`], an HTTP/1.1 IMDS on `127.0.0.1` or `[::1]` that serves what a
-//!   [`script::Script`] says and logs every request.
+//!   [`script::Script`] says and logs every request; a script may throttle it as IMDS throttles an
+//!   instance (a token bucket on requests, a limit on connections: 429, refuse or drop).
 //! * [`conformance`]: reads `tests/conformance/*.json` and runs each scenario against any `imds`
 //!   command line, comparing requests, stdout, stderr and exit code.
-//! * [`json`]: the small JSON reader/writer these files use.
+//!
+//! The kit's own files (mock scripts, scenarios, request logs) are JSON, read and written with
+//! `serde_json`.
 
 pub mod conformance;
-pub mod json;
 pub mod mock;
 pub mod script;
+mod throttle;

@@ -6,6 +6,10 @@
 //! cut-off bodies, oversize bodies, `Connection: close`, a connection closed without an answer,
 //! raw bytes instead of an answer.
 //!
+//! A script may also throttle the mock as IMDS throttles an instance ([`Throttle`]): a token
+//! bucket on requests and a limit on simultaneous connections, and what the mock does past them
+//! (answer 429, refuse new connections, or accept and drop them).
+//!
 //! JSON form (every key optional; unknown keys are refused so typos do not pass silently):
 //!
 //! ```json
@@ -19,13 +23,14 @@
 //!   "token_max_uses": null, "token_lifetime_ms": null,
 //!   "path_prefix": "", "chunked": false, "connection_close": false,
 //!   "metadata": {"placement/region": "us-east-1"},
-//!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}]
+//!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}],
+//!   "throttle": {"rate": 500, "burst": 50, "max_connections": 64, "mode": "429"}
 //! }
 //! ```
 
 use std::fmt;
 
-use crate::json::Json;
+use serde_json::{Map, Value};
 
 /// The token request path.
 pub const TOKEN_PATH: &str = "/latest/api/token";
@@ -89,6 +94,55 @@ pub struct Script {
     pub metadata: Vec<(String, String)>,
     /// Changes to particular answers, consumed in order.
     pub responses: Vec<Override>,
+    /// Limits on the request rate and on simultaneous connections (none by default).
+    pub throttle: Option<Throttle>,
+}
+
+/// How the mock throttles, as IMDS does per instance: a token bucket on requests and a limit on
+/// simultaneous connections, and what happens past them ([`ThrottleMode`]).
+///
+/// The bucket starts full with `burst` tokens and gains `rate` tokens per second, never holding
+/// more than `burst`. Every request takes a token; a request that finds none is over the rate.
+/// A connection accepted while `max_connections` others are open is over the connection limit.
+/// Requests over a limit are logged with their outcome (throttled or dropped) and the limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Throttle {
+    /// Tokens gained per second (requests per second sustained); more than 0.
+    pub rate: f64,
+    /// Most tokens the bucket holds (requests served back to back); at least 1.
+    pub burst: u32,
+    /// Most connections open at once; `None` for no limit.
+    pub max_connections: Option<u32>,
+    /// What happens past a limit.
+    pub mode: ThrottleMode,
+}
+
+/// What the mock does past a [`Throttle`] limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThrottleMode {
+    /// `"429"`: a request over the rate is answered `429 Too Many Requests` (the connection stays
+    /// open); every request on a connection over the connection limit is answered 429 and the
+    /// connection is closed after it.
+    TooManyRequests,
+    /// `"refuse"`: while the bucket is empty or `max_connections` are open, the mock stops
+    /// listening, so new connections are refused (the client's connect fails with "connection
+    /// refused"); it listens again, on the same port, as soon as both allow. A request on an open
+    /// connection that finds the bucket empty cannot be refused: it is dropped as in `"drop"`.
+    Refuse,
+    /// `"drop"`: a request over the rate is read, then its connection is closed without an
+    /// answer; a connection over the connection limit is accepted and closed at once.
+    Drop,
+}
+
+impl ThrottleMode {
+    /// The name scripts use: `429`, `refuse` or `drop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ThrottleMode::TooManyRequests => "429",
+            ThrottleMode::Refuse => "refuse",
+            ThrottleMode::Drop => "drop",
+        }
+    }
 }
 
 /// The credentials document the mock serves. Fields set to `None` are left out.
@@ -127,10 +181,10 @@ impl Default for CredentialsDocument {
 impl CredentialsDocument {
     /// The JSON body, in the order IMDS writes it, with or without `AccountId`.
     pub fn to_json(&self, with_account_id: bool) -> String {
-        let mut members = Vec::new();
+        let mut members = Map::new();
         let mut add = |key: &str, value: &Option<String>| {
             if let Some(value) = value {
-                members.push((key.to_string(), Json::String(value.clone())));
+                members.insert(key.to_string(), Value::String(value.clone()));
             }
         };
         add("Code", &self.code);
@@ -144,7 +198,7 @@ impl CredentialsDocument {
         if with_account_id {
             add("AccountId", &self.account_id);
         }
-        Json::Object(members).to_string()
+        Value::Object(members).to_string()
     }
 }
 
@@ -212,6 +266,7 @@ impl Default for Script {
                 ("instance-id".into(), DEFAULT_INSTANCE_ID.into()),
             ],
             responses: Vec::new(),
+            throttle: None,
         }
     }
 }
@@ -232,14 +287,14 @@ fn fail<T>(message: impl Into<String>) -> Result<T, ScriptError> {
     Err(ScriptError(message.into()))
 }
 
-fn string(value: &Json, key: &str) -> Result<String, ScriptError> {
+fn string(value: &Value, key: &str) -> Result<String, ScriptError> {
     match value.as_str() {
         Some(s) => Ok(s.to_string()),
         None => fail(format!("`{key}` must be a string")),
     }
 }
 
-fn optional_string(value: &Json, key: &str) -> Result<Option<String>, ScriptError> {
+fn optional_string(value: &Value, key: &str) -> Result<Option<String>, ScriptError> {
     if value.is_null() {
         Ok(None)
     } else {
@@ -247,19 +302,19 @@ fn optional_string(value: &Json, key: &str) -> Result<Option<String>, ScriptErro
     }
 }
 
-fn boolean(value: &Json, key: &str) -> Result<bool, ScriptError> {
+fn boolean(value: &Value, key: &str) -> Result<bool, ScriptError> {
     value
         .as_bool()
         .ok_or_else(|| ScriptError(format!("`{key}` must be true or false")))
 }
 
-fn number(value: &Json, key: &str) -> Result<u64, ScriptError> {
+fn number(value: &Value, key: &str) -> Result<u64, ScriptError> {
     value
         .as_u64()
         .ok_or_else(|| ScriptError(format!("`{key}` must be a whole number")))
 }
 
-fn object<'a>(value: &'a Json, key: &str) -> Result<&'a [(String, Json)], ScriptError> {
+fn object<'a>(value: &'a Value, key: &str) -> Result<&'a Map<String, Value>, ScriptError> {
     value
         .as_object()
         .ok_or_else(|| ScriptError(format!("`{key}` must be an object")))
@@ -268,12 +323,12 @@ fn object<'a>(value: &'a Json, key: &str) -> Result<&'a [(String, Json)], Script
 impl Script {
     /// Reads a script from JSON text.
     pub fn from_json_text(text: &str) -> Result<Script, ScriptError> {
-        let json = Json::parse(text).map_err(|e| ScriptError(e.to_string()))?;
+        let json: Value = serde_json::from_str(text).map_err(|e| ScriptError(e.to_string()))?;
         Script::from_json(&json)
     }
 
     /// Reads a script from a parsed JSON object.
-    pub fn from_json(json: &Json) -> Result<Script, ScriptError> {
+    pub fn from_json(json: &Value) -> Result<Script, ScriptError> {
         let mut script = Script::default();
         for (key, value) in object(json, "script")? {
             match key.as_str() {
@@ -315,6 +370,13 @@ impl Script {
                         .ok_or_else(|| ScriptError("`responses` must be an array".into()))?;
                     script.responses = items.iter().map(read_override).collect::<Result<_, _>>()?;
                 }
+                "throttle" => {
+                    script.throttle = if value.is_null() {
+                        None
+                    } else {
+                        Some(read_throttle(value)?)
+                    }
+                }
                 other => return fail(format!("unknown key `{other}`")),
             }
         }
@@ -325,7 +387,7 @@ impl Script {
     }
 }
 
-fn read_credentials(json: &Json) -> Result<CredentialsDocument, ScriptError> {
+fn read_credentials(json: &Value) -> Result<CredentialsDocument, ScriptError> {
     let mut doc = CredentialsDocument::default();
     for (key, value) in object(json, "credentials")? {
         let value = optional_string(value, key)?;
@@ -343,7 +405,81 @@ fn read_credentials(json: &Json) -> Result<CredentialsDocument, ScriptError> {
     Ok(doc)
 }
 
-fn read_override(json: &Json) -> Result<Override, ScriptError> {
+fn read_throttle(json: &Value) -> Result<Throttle, ScriptError> {
+    let mut rate = None;
+    let mut burst = None;
+    let mut throttle = Throttle {
+        rate: 0.0,
+        burst: 0,
+        max_connections: None,
+        mode: ThrottleMode::TooManyRequests,
+    };
+    for (key, value) in object(json, "throttle")? {
+        match key.as_str() {
+            "rate" => {
+                rate = Some(
+                    value
+                        .as_f64()
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.rate` must be a number above 0".into())
+                        })?,
+                )
+            }
+            "burst" => {
+                burst = Some(
+                    u32::try_from(number(value, key)?)
+                        .ok()
+                        .filter(|b| *b >= 1)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.burst` must be a whole number from 1".into())
+                        })?,
+                )
+            }
+            "max_connections" => {
+                throttle.max_connections = if value.is_null() {
+                    None
+                } else {
+                    Some(
+                        u32::try_from(number(value, key)?)
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| {
+                                ScriptError(
+                                    "`throttle.max_connections` must be a whole number from 1 \
+                                     (or null for no limit)"
+                                        .into(),
+                                )
+                            })?,
+                    )
+                }
+            }
+            "mode" => {
+                throttle.mode = match string(value, key)?.as_str() {
+                    "429" => ThrottleMode::TooManyRequests,
+                    "refuse" => ThrottleMode::Refuse,
+                    "drop" => ThrottleMode::Drop,
+                    other => {
+                        return fail(format!(
+                            "`throttle.mode` must be \"429\", \"refuse\" or \"drop\", not `{other}`"
+                        ));
+                    }
+                }
+            }
+            other => return fail(format!("unknown throttle key `{other}`")),
+        }
+    }
+    match (rate, burst) {
+        (Some(rate), Some(burst)) => {
+            throttle.rate = rate;
+            throttle.burst = burst;
+            Ok(throttle)
+        }
+        _ => fail("`throttle` needs `rate` (requests per second) and `burst`"),
+    }
+}
+
+fn read_override(json: &Value) -> Result<Override, ScriptError> {
     let mut rule = Override {
         times: Some(1),
         ..Override::default()
@@ -404,6 +540,45 @@ mod tests {
         assert_eq!(script.responses[0].times, None);
         assert!(Script::from_json_text(r#"{"rolle": "x"}"#).is_err());
         assert!(Script::from_json_text(r#"{"responses": [{"staus": 1}]}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_throttle_and_says_what_is_wrong_with_a_bad_one() {
+        let script = Script::from_json_text(
+            r#"{"throttle": {"rate": 0.5, "burst": 3, "max_connections": 2, "mode": "refuse"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.throttle,
+            Some(Throttle {
+                rate: 0.5,
+                burst: 3,
+                max_connections: Some(2),
+                mode: ThrottleMode::Refuse,
+            })
+        );
+        let mode = Script::from_json_text(r#"{"throttle": {"rate": 1, "burst": 1}}"#).unwrap();
+        assert_eq!(
+            mode.throttle.map(|t| (t.mode, t.max_connections)),
+            Some((ThrottleMode::TooManyRequests, None))
+        );
+        for (bad, says) in [
+            (r#"{"rate": 0, "burst": 1}"#, "rate"),
+            (r#"{"rate": 1, "burst": 0}"#, "burst"),
+            (r#"{"rate": 1}"#, "needs"),
+            (r#"{"rate": 1, "burst": 1, "mode": "slow"}"#, "mode"),
+            (
+                r#"{"rate": 1, "burst": 1, "max_connections": 0}"#,
+                "max_connections",
+            ),
+            (
+                r#"{"rate": 1, "burst": 1, "limit": 3}"#,
+                "unknown throttle key",
+            ),
+        ] {
+            let error = Script::from_json_text(&format!(r#"{{"throttle": {bad}}}"#)).unwrap_err();
+            assert!(error.to_string().contains(says), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -26,20 +26,9 @@ fn rust() -> Implementation {
 
 /// `HAPPY` with `key` of `expect` replaced by `value` (JSON).
 fn with_expectation(key: &str, value: &str) -> Scenario {
-    let mut json = imds_testkit::json::Json::parse(HAPPY).unwrap();
-    if let imds_testkit::json::Json::Object(members) = &mut json {
-        for (k, v) in members.iter_mut() {
-            if k == "expect"
-                && let imds_testkit::json::Json::Object(expect) = v
-            {
-                let new = imds_testkit::json::Json::parse(value).unwrap();
-                match expect.iter_mut().find(|(k, _)| k == key) {
-                    Some(entry) => entry.1 = new,
-                    None => expect.push((key.to_string(), new)),
-                }
-            }
-        }
-    }
+    let mut json: serde_json::Value = serde_json::from_str(HAPPY).unwrap();
+    let new: serde_json::Value = serde_json::from_str(value).unwrap();
+    json["expect"][key] = new;
     Scenario::parse("mutated", &json.to_string()).unwrap()
 }
 
@@ -80,6 +69,21 @@ fn each_kind_of_difference_is_reported() {
             "{key}: {found:?}"
         );
     }
+}
+
+#[test]
+fn each_implementation_must_name_itself_in_user_agent() {
+    // The Rust command says `(rust)`: run under another name, every request is reported.
+    let scenario = Scenario::parse("happy", HAPPY).unwrap();
+    let mislabelled =
+        Implementation::parse(concat!("python=", env!("CARGO_BIN_EXE_imds"))).unwrap();
+    let found = failures(&scenario, &mislabelled);
+    let expected = format!(
+        "has User-Agent Some(\"imds/{0} (rust)\"), not `imds/{0} (python)`",
+        imds_core::VERSION
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|f| f.ends_with(&expected)), "{found:?}");
 }
 
 /// A fake `imds` that prints what it is given, to stdout and stderr.

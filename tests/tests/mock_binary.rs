@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
 use common::{RawClient, TTL};
-use imds_testkit::json::Json;
+use serde_json::Value;
 
 const MOCK: &str = env!("CARGO_BIN_EXE_imds-mock");
 
@@ -44,23 +44,28 @@ fn prints_its_address_serves_and_logs_json_lines() {
     child.stdin.take().unwrap().write_all(b"").unwrap();
     assert!(child.wait().unwrap().success());
 
-    let lines: Vec<Json> = std::fs::read_to_string(&log)
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()
-        .map(|l| Json::parse(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0].get("method").and_then(Json::as_str), Some("PUT"));
-    assert_eq!(lines[0].get("ttl").and_then(Json::as_str), Some("21600"));
+    assert_eq!(lines[0].get("method").and_then(Value::as_str), Some("PUT"));
+    assert_eq!(lines[0].get("ttl").and_then(Value::as_str), Some("21600"));
     assert_eq!(
-        lines[0].get("token_sent").and_then(Json::as_bool),
+        lines[0].get("token_sent").and_then(Value::as_bool),
         Some(false)
     );
     assert_eq!(
-        lines[1].get("path").and_then(Json::as_str),
+        lines[1].get("path").and_then(Value::as_str),
         Some("/latest/meta-data/iam/security-credentials/")
     );
-    assert_eq!(lines[1].get("connection").and_then(Json::as_u64), Some(1));
+    assert_eq!(lines[1].get("connection").and_then(Value::as_u64), Some(1));
+    for line in &lines {
+        assert_eq!(line.get("outcome").and_then(Value::as_str), Some("served"));
+        assert_eq!(line.get("limit"), Some(&Value::Null));
+        assert!(line.get("time_us").and_then(Value::as_u64).is_some());
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,7 +4,7 @@
 import { STSClient } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
 import { fromInstanceMetadata, get, loadSettings, Client, drive, closeConnection, errorCodes } from 'imds'
-import type { ImdsError, ImdsErrorCode, Options, Credentials } from 'imds'
+import type { ImdsError, ImdsErrorCode, ImdsProviderError, Options, Credentials } from 'imds'
 
 const options: Options = {
   endpoint: 'http://127.0.0.1:1338',
@@ -36,7 +36,9 @@ async function use(): Promise<void> {
     await provider()
   } catch (error) {
     const code: ImdsErrorCode = (error as ImdsError).code
-    void code
+    const next: boolean = (error as ImdsProviderError).tryNextLink
+    const name: 'CredentialsProviderError' = (error as ImdsProviderError).name
+    void code, next, name
   }
   const settings = loadSettings({ timeout: 1 })
   const source: 'default' | 'profile' | 'env' | 'code' = settings.timeout.source

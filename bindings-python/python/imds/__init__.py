@@ -4,6 +4,7 @@
 * :class:`Provider`: a long-lived, thread-safe provider that caches and refreshes;
 * :mod:`imds.aio`: the same over asyncio streams;
 * :mod:`imds.botocore`: puts a :class:`Provider` in a botocore/boto3 session's credential chain;
+* :mod:`imds.aiobotocore`: puts an :class:`imds.aio.Provider` in an aiobotocore session's chain;
 * :class:`Client`: the sans-IO state machine itself, for your own event loop;
 * errors are :class:`ImdsError` subclasses (see :mod:`imds.errors`); diagnostics are logged on
   the ``imds`` logger.
@@ -56,7 +57,7 @@ from .errors import (
 
 TYPE_CHECKING = False  # typing and threading are imported only when needed
 if TYPE_CHECKING:
-    from typing import Any, Mapping, Optional
+    from typing import Any, List, Mapping, Optional
 
     from .provider import Provider
 
@@ -68,6 +69,11 @@ def __getattr__(name: str) -> object:
 
         return Provider
     raise AttributeError(f"module 'imds' has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    # The lazily loaded names too, so that dir(imds), help(imds) and completion list them.
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = [
     "__version__",

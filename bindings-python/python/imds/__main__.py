@@ -1,7 +1,8 @@
-"""``python -m imds``: the ``imds`` command (same contract and bytes as the Rust and C commands).
+"""``python -m imds`` and the ``imds`` console script: the ``imds`` command (same contract and
+bytes as the Rust, C and Node commands).
 
-``imds [--trace] [credentials | settings | get PATH]``. Every line it prints comes from the core's
-writers (``imds_core::cli`` in the Rust docs has the contract).
+``imds [--trace] [credentials | settings | get PATH]``, ``imds --help``, ``imds --version``. Every
+line it prints comes from the core's writers (``imds_core::cli`` in the Rust docs has the contract).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         _emit(err, str(error))
         return _imds.EXIT_USAGE
     if invocation.command == "help":
-        _emit(out, _imds.USAGE + "\n")
+        _emit(out, _imds.help_text())
+        return _imds.EXIT_SUCCESS
+    if invocation.command == "version":
+        _emit(out, _imds.version_line())
         return _imds.EXIT_SUCCESS
 
     def on_diagnostic(diagnostic: _imds.Diagnostic) -> None:
@@ -54,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         conn = _sync.Connection()
         try:
             if invocation.command == "get":
-                client.start_get(invocation.path or "", _sync.monotonic_ms())
+                client.start_get(_sync.monotonic_ms(), invocation.path or "")
                 _sync.run(client, conn, on_diagnostic=on_diagnostic)
                 body = client.body() or b""
                 out.flush()
@@ -75,8 +79,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _imds.EXIT_SUCCESS
 
 
-def _main_closing_quietly() -> int:
-    """`main`, ignoring a reader that went away (as the Rust command ignores failed writes)."""
+def run() -> int:
+    """The ``imds`` console script and ``python -m imds``: :func:`main` with ``sys.argv``, ignoring a
+    reader that went away (as the Rust command ignores failed writes); returns the exit status."""
     try:
         return main()
     except BrokenPipeError:
@@ -88,4 +93,4 @@ def _main_closing_quietly() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main_closing_quietly())
+    sys.exit(run())

@@ -23,8 +23,11 @@ __all__ = [
     "IoError",
     "Settings",
     "USAGE",
+    "chain_outcome",
     "exit_code",
+    "help_text",
     "parse_args",
+    "version_line",
 ]
 
 __version__: Final[str]
@@ -197,18 +200,26 @@ class Client:
     def __new__(cls, settings: Optional[Settings] = None, seed: Optional[int] = None) -> Client: ...
     @property
     def settings(self) -> Settings: ...
+    def set_binding(self, name: str) -> None:
+        """Names the program in ``User-Agent`` (a new client says ``python``)."""
     def start_credentials(self, now: int, wall: int) -> None: ...
-    def start_get(self, path: str, now: int) -> None: ...
+    def start_get(self, now: int, path: str) -> None: ...
     def poll(self, now: int) -> Action: ...
     def handle_connected(self, now: int) -> None: ...
+    def handle_connected_reused(self, now: int) -> None:
+        """A kept connection from a pool was handed over instead of connecting."""
     def handle_data(self, now: int, data: bytes) -> None: ...
     def handle_eof(self, now: int) -> None: ...
     def handle_io_error(self, now: int, error: IoError) -> None: ...
     def handle_timeout(self, now: int) -> None: ...
+    def handle_closed(self) -> None:
+        """The connection is gone while the client was not using it: the next request connects anew."""
     def credentials(self) -> Optional[Credentials]: ...
     def body(self) -> Optional[bytes]: ...
     def poll_diagnostic(self) -> Optional[Diagnostic]: ...
     def drain_diagnostics(self) -> list[Diagnostic]: ...
+    def reset(self) -> None:
+        """Forgets everything learned from IMDS and abandons the running operation."""
     def cancel(self) -> None: ...
 
 class CommandLineError(ValueError):
@@ -220,7 +231,7 @@ class Invocation:
 
     @property
     def command(self) -> str:
-        """``credentials``, ``settings``, ``get`` or ``help``."""
+        """``credentials``, ``settings``, ``get``, ``help`` or ``version``."""
     @property
     def path(self) -> Optional[str]: ...
     @property
@@ -231,3 +242,13 @@ def parse_args(args: Sequence[str]) -> Invocation:
 
 def exit_code(kind: str) -> int:
     """The exit status of the ``imds`` command for an error of ``kind``."""
+
+def help_text() -> str:
+    """The ``--help`` text of the ``imds`` command."""
+
+def version_line() -> str:
+    """The ``--version`` line of the ``imds`` command (``imds <version>\\n``)."""
+
+def chain_outcome(kind: str) -> str:
+    """How an SDK credential chain treats an error of ``kind``: ``next_provider``,
+    ``next_provider_with_warning`` or ``stop``."""

@@ -1,106 +1,45 @@
 """The blocking driver: carries out the core's actions over blocking sockets.
 
 It is the I/O half of the sans-IO design: :class:`imds.Client` decides what to send and when to
-give up; this module opens the connection, writes and reads bytes with the deadlines the core
-asks for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports what happened.
+give up; the loop opens the connection, writes and reads bytes with the deadlines the core asks
+for (monotonic milliseconds from :func:`time.monotonic_ns`), and reports what happened.
+
+GENERATED from ``_async_driver.py`` by ``bindings-python/scripts/unasync.py``: edit that file and
+run the script (``make test`` fails when this one is not current).
 """
 
 from __future__ import annotations
 
 import time
 
-# The C socket module: `socket` itself also imports enum and friends (about 1 MiB and a few ms per
-# process, a third of what `python -m imds` adds to the interpreter). `socket` is imported for TLS.
-import _socket
-
+from ._connection import Connection
+from ._connection import classify, monotonic_ms, wall_seconds
 from ._imds import Action, Client, Credentials, IoError, Settings
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
-    import ssl
-    from typing import Any, Callable, Dict, Optional, Union
+    from typing import Any, Callable, Dict, Optional
 
-    Socket = Union[_socket.socket, ssl.SSLSocket]
-
-__all__ = ["monotonic_ms", "Connection", "run", "fetch_credentials", "get", "get_bytes"]
-
-_READ_SIZE = 16 * 1024
-
-
-def monotonic_ms() -> int:
-    """Milliseconds on the monotonic clock: the ``now`` every :class:`Client` call takes."""
-    return time.monotonic_ns() // 1_000_000
-
-
-def wall_seconds() -> int:
-    """Whole seconds since the Unix epoch: the ``wall`` time expirations are compared with."""
-    return int(time.time())
+__all__ = [
+    "Connection",
+    "monotonic_ms",
+    "wall_seconds",
+    "classify",
+    "forget_if_closed",
+    "run",
+    "fetch_credentials",
+    "get",
+    "get_bytes",
+]
 
 
-def classify(error: OSError, connecting: bool) -> IoError:
-    """The core's classification of a socket error (the error itself is logged at DEBUG level,
-    since the core's message cannot carry it)."""
-    import logging
-
-    doing = "connecting" if connecting else "talking to IMDS"
-    logging.getLogger("imds").debug("socket error while %s: %r", doing, error)
-    if isinstance(error, ConnectionRefusedError):
-        return IoError.ConnectionRefused
-    if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
-        return IoError.ConnectionReset
-    if connecting:
-        return IoError.ConnectFailed
-    return IoError.Other
-
-
-def connect(host: str, port: int, timeout: float) -> _socket.socket:
-    """A TCP connection to the first address of ``host`` that accepts, like
-    :func:`socket.create_connection`; ``timeout`` applies to each address tried."""
-    # An ASCII host as bytes spares the `encodings.idna` import.
-    name = host.encode("ascii") if host.isascii() else host
-    last_error: Optional[OSError] = None
-    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
-        sock = _socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-            return sock
-        except OSError as error:
-            sock.close()
-            last_error = error
-    raise last_error or OSError(f"no address for {host}")
-
-
-class Connection:
-    """The one keep-alive connection a client uses, kept between operations."""
-
-    __slots__ = ("sock",)
-
-    def __init__(self) -> None:
-        self.sock: Optional[Socket] = None
-
-    def open(self, host: str, port: int, tls: bool, timeout: float) -> None:
-        self.close()
-        raw = connect(host, port, timeout)
-        if not tls:
-            self.sock = raw
-            return
-        import socket
-        import ssl
-
-        plain = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
-        try:
-            plain.settimeout(timeout)
-            self.sock = ssl.create_default_context().wrap_socket(plain, server_hostname=host)
-        except BaseException:
-            plain.close()
-            raise
-
-    def close(self) -> None:
-        sock, self.sock = self.sock, None
-        if sock is not None:
-            sock.close()
+def forget_if_closed(client: Client, conn: Connection) -> None:
+    """The client is not using ``conn`` (an operation not yet polled, or a back-off): when the
+    server closed it meanwhile, say so, so that the next request connects anew instead of failing
+    on it and being sent again."""
+    if conn.gone():
+        conn.close()
+        client.handle_closed()
 
 
 def run(
@@ -114,31 +53,23 @@ def run(
 
     Returns when the core says ``Done``; raises the core's :class:`imds.ImdsError` when the
     operation fails (the connection is then closed). Diagnostics go to ``on_diagnostic`` (the
-    ``imds`` logger when None) as they are produced.
+    ``imds`` logger when None) as they are produced. ``sleep`` waits out back-offs.
     """
     if on_diagnostic is None:
-        from ._log import log_diagnostic
-
-        on_diagnostic = log_diagnostic
+        on_diagnostic = _default_diagnostics()
     try:
+        forget_if_closed(client, conn)
         while True:
             for diagnostic in client.drain_diagnostics():
                 on_diagnostic(diagnostic)
             now = clock()
             action = client.poll(now)
             if isinstance(action, Action.Receive):
-                remaining = (action.deadline - now) / 1000
-                sock = conn.sock
-                if sock is None:
-                    client.handle_io_error(now, IoError.Other)
-                    continue
-                if remaining <= 0:
-                    client.handle_timeout(now)
-                    continue
+                # A deadline already past still takes what arrived meanwhile (timeout 0).
+                remaining = max(action.deadline - now, 0) / 1000
                 try:
-                    sock.settimeout(remaining)
-                    data = sock.recv(_READ_SIZE)
-                except _socket.timeout:
+                    data = conn.receive(remaining)
+                except TimeoutError:
                     client.handle_timeout(clock())
                     continue
                 except OSError as error:
@@ -150,28 +81,24 @@ def run(
                     client.handle_eof(clock())
             elif isinstance(action, Action.Send):
                 remaining = (action.deadline - now) / 1000
-                sock = conn.sock
-                if sock is None:
-                    client.handle_io_error(now, IoError.Other)
-                    continue
                 if remaining <= 0:
                     client.handle_timeout(now)
                     continue
                 try:
-                    sock.settimeout(remaining)
-                    sock.sendall(action.data)
-                except _socket.timeout:
+                    conn.send(action.data, remaining)
+                except TimeoutError:
                     client.handle_timeout(clock())
                 except OSError as error:
                     client.handle_io_error(clock(), classify(error, False))
             elif isinstance(action, Action.Connect):
                 remaining = (action.deadline - now) / 1000
+                conn.close()
                 if remaining <= 0:
                     client.handle_timeout(now)
                     continue
                 try:
                     conn.open(action.host, action.port, action.tls, remaining)
-                except _socket.timeout:
+                except TimeoutError:
                     client.handle_timeout(clock())
                     continue
                 except OSError as error:
@@ -188,12 +115,26 @@ def run(
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     sleep(delay)
+                forget_if_closed(client, conn)
     except BaseException:
         client.cancel()
         conn.close()
         for diagnostic in client.drain_diagnostics():
             on_diagnostic(diagnostic)
         raise
+
+
+_log_diagnostic: Optional[Callable[[Any], None]] = None
+
+
+def _default_diagnostics() -> Callable[[Any], None]:
+    """Diagnostics to the ``imds`` logger (``logging`` is imported on first use, not at import)."""
+    global _log_diagnostic
+    if _log_diagnostic is None:
+        from ._log import log_diagnostic
+
+        _log_diagnostic = log_diagnostic
+    return _log_diagnostic
 
 
 def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Settings:
@@ -205,12 +146,12 @@ def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Setting
 
 
 def fetch_credentials(settings: Optional[Settings] = None, **explicit: Any) -> Credentials:
-    """Fetches the instance's role credentials once, over a blocking socket.
+    """Fetches the instance's role credentials once.
 
     Settings come from ``settings``, or are loaded from the environment and config file with
     ``explicit`` keyword values taking precedence (``endpoint="http://127.0.0.1:1338"``,
     ``timeout=0.5``, ``attempts=2``, ...). Raises an :class:`imds.ImdsError` subclass on failure.
-    For repeated use keep an :class:`imds.Provider`, which caches.
+    For repeated use keep a provider, which caches.
     """
     client = Client(_settings(settings, explicit))
     conn = Connection()
@@ -230,7 +171,7 @@ def get_bytes(path: str, settings: Optional[Settings] = None, **explicit: Any) -
     client = Client(_settings(settings, explicit))
     conn = Connection()
     try:
-        client.start_get(path, monotonic_ms())
+        client.start_get(monotonic_ms(), path)
         run(client, conn)
     finally:
         conn.close()
@@ -242,4 +183,4 @@ def get_bytes(path: str, settings: Optional[Settings] = None, **explicit: Any) -
 
 def get(path: str, settings: Optional[Settings] = None, **explicit: Any) -> str:
     """Reads a metadata path (``placement/region``, ``instance-id``, ...) as text (UTF-8)."""
-    return get_bytes(path, settings, **explicit).decode("utf-8", "replace")
+    return (get_bytes(path, settings, **explicit)).decode("utf-8", "replace")

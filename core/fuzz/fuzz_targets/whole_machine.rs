@@ -10,7 +10,8 @@
 
 use imds_core::client::IoError;
 use imds_core::endpoint::Endpoint;
-use imds_core::settings::{CredentialsApi, RoleName};
+use imds_core::role::RoleName;
+use imds_core::settings::CredentialsApi;
 use imds_core::{Action, Client, Instant, Settings, Source, UnixTime};
 use libfuzzer_sys::fuzz_target;
 
@@ -122,9 +123,9 @@ fuzz_target!(|input: &[u8]| {
             wall = wall.add_secs(-(pause_secs as i64) * 2);
         }
         let started = match operation & 0x07 {
-            1 => client.start_get("placement/region", now),
-            3 => client.start_get("/latest/dynamic/instance-identity/document", now),
-            5 => client.start_get("not a path", now),
+            1 => client.start_get(now, "placement/region"),
+            3 => client.start_get(now, "/latest/dynamic/instance-identity/document"),
+            5 => client.start_get(now, "not a path"),
             _ => client.start_credentials(now, wall),
         };
         // With the high bit, the host gives up on the operation after a few actions.

@@ -1,7 +1,9 @@
 //! Validation of the metadata paths passed to `Client::start_get`.
 
-use super::PATH_CAPACITY;
 use crate::error::{Error, ErrorKind};
+
+/// Longest metadata path accepted by `Client::start_get`.
+pub const PATH_CAPACITY: usize = 256;
 
 /// The prefix of relative metadata paths.
 pub(super) const METADATA_PREFIX: &str = "/latest/meta-data/";

@@ -6,9 +6,11 @@
 
 use core::fmt;
 
-use super::TOKEN_CAPACITY;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Context, Error, ErrorKind};
 use crate::time::Instant;
+
+/// Longest IMDSv2 token accepted.
+pub const TOKEN_CAPACITY: usize = 512;
 
 /// How long before its expiry a token stops being used.
 pub(super) const TOKEN_REFRESH_BUFFER_MS: u64 = 120_000;
@@ -75,11 +77,7 @@ impl TokenCache {
 
     /// Validates and stores the body of a token response received at `now`, valid for `ttl_secs`.
     pub(super) fn store(&mut self, body: &[u8], now: Instant, ttl_secs: u32) -> Result<(), Error> {
-        let token = validate(body)?;
-        self.value.clear();
-        if self.value.push_str(token).is_err() {
-            return Err(invalid("the token is longer than 512 bytes"));
-        }
+        self.value = validate(body)?;
         let expires_at = now.add_millis(u64::from(ttl_secs).saturating_mul(1_000));
         let stale_at = Instant::from_millis(
             expires_at
@@ -104,28 +102,25 @@ impl fmt::Debug for TokenCache {
 }
 
 fn invalid(detail: &'static str) -> Error {
-    Error::new(
-        ErrorKind::InvalidToken,
-        crate::error::Context::Detail(detail),
-    )
+    Error::new(ErrorKind::InvalidToken, Context::Detail(detail))
 }
 
-/// The token in `body`, trimmed of surrounding whitespace: non-empty, at most 512 bytes, and only
-/// visible ASCII (so that it is safe in a header).
-fn validate(body: &[u8]) -> Result<&str, Error> {
+/// The token in `body`, trimmed of surrounding whitespace: non-empty, only visible ASCII (so that
+/// it is safe in a header) and at most [`TOKEN_CAPACITY`] bytes. Each check is the only one that
+/// can refuse what it names.
+fn validate(body: &[u8]) -> Result<heapless::String<TOKEN_CAPACITY>, Error> {
     let token = body.trim_ascii();
     if token.is_empty() {
         return Err(invalid("the token response body is empty"));
     }
-    if token.len() > TOKEN_CAPACITY {
-        return Err(invalid("the token is longer than 512 bytes"));
-    }
-    if !token.iter().all(|b| b.is_ascii_graphic()) {
+    let visible_ascii = token.iter().all(|b| b.is_ascii_graphic());
+    let text = core::str::from_utf8(token).ok().filter(|_| visible_ascii);
+    let Some(text) = text else {
         return Err(invalid(
             "the token contains characters that are not allowed in an HTTP header",
         ));
-    }
-    core::str::from_utf8(token).map_err(|_| invalid("the token is not ASCII"))
+    };
+    heapless::String::try_from(text).map_err(|_| invalid("the token is longer than 512 bytes"))
 }
 
 #[cfg(test)]

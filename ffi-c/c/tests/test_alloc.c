@@ -1,8 +1,8 @@
 /*
- * test_alloc.c: zero heap allocations per credential fetch once a client is initialised in caller
- * storage. The program replaces malloc and its relatives with counting wrappers around glibc's
- * own (__libc_malloc, ...), so every allocation in the process, Rust's included, is seen; the
- * count is taken between two points around each fetch.
+ * test_alloc.c: zero heap allocations per credential fetch (and metadata read) once a client is
+ * initialised in caller storage. The program replaces malloc and its relatives with counting
+ * wrappers around glibc's own (__libc_malloc, ...), so every allocation in the process, Rust's
+ * included, is seen; the count is taken between two points around each fetch.
  *
  *   test_alloc PATH/TO/imds-mock
  *
@@ -134,14 +134,14 @@ int main(int argc, char **argv)
     imds_config_free(config);
 
     imds_client *client = NULL;
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     imds_credentials credentials;
 
     /* Initialisation in caller storage and a whole exchange: token, role, credentials. */
     start_counting();
     imds_result init = imds_client_init(storage.bytes, sizeof storage.bytes, settings, 1, &client);
-    imds_result first = imds_driver_fetch_credentials(&driver, client, &credentials);
+    imds_result first = drv_fetch_credentials(&driver, client, &credentials);
     long used = stop_counting();
     CHECK(init == IMDS_RESULT_OK && first == IMDS_RESULT_OK, "first fetch: %u %u", init, first);
     CHECK(used == 0, "first fetch (with init) allocated %ld times", used);
@@ -152,12 +152,12 @@ int main(int argc, char **argv)
     start_counting();
     int ok = 0;
     for (int i = 0; i < 20; i++) {
-        imds_driver_close(&driver, client);
+        drv_close(&driver, client);
         imds_client_deinit(client);
         ok += imds_client_init(storage.bytes, sizeof storage.bytes, settings, (uint64_t)i,
                                &client) == IMDS_RESULT_OK &&
-              imds_driver_fetch_credentials(&driver, client, &credentials) == IMDS_RESULT_OK &&
-              imds_driver_get(&driver, client, "placement/region", 16, &body) == IMDS_RESULT_OK;
+              drv_fetch_credentials(&driver, client, &credentials) == IMDS_RESULT_OK &&
+              drv_get(&driver, client, "placement/region", 16, &body) == IMDS_RESULT_OK;
     }
     used = stop_counting();
     CHECK(ok == 20, "20 exchanges succeeded (%d)", ok);
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
     CHECK(used == 0, "diagnostics and JSON allocated %ld times", used);
 
     /* The blocking convenience (std::net) on a client in caller storage, IP literal endpoint. */
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     imds_client_deinit(client);
     CHECK(imds_client_init(storage.bytes, sizeof storage.bytes, settings, 99, &client) ==
               IMDS_RESULT_OK,
@@ -192,6 +192,16 @@ int main(int argc, char **argv)
     used = stop_counting();
     CHECK(blocking == IMDS_RESULT_OK, "blocking fetch: %u", blocking);
     CHECK(used == 0, "blocking fetch allocated %ld times", used);
+
+    /* The blocking metadata read into a caller buffer, on the same client. */
+    uint8_t region[IMDS_METADATA_CAPACITY];
+    start_counting();
+    imds_result read = imds_fetch_metadata(client, "placement/region", 16, region, sizeof region,
+                                           &len);
+    used = stop_counting();
+    CHECK(read == IMDS_RESULT_OK && same_text(region, len, "us-east-1"), "blocking read: %u",
+          read);
+    CHECK(used == 0, "blocking read allocated %ld times", used);
 
     imds_client_deinit(client);
     imds_settings_free(settings);

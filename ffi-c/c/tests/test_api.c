@@ -12,52 +12,15 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "driver.h"
 #include "harness.h"
+#include "fixtures.h"
 #include "imds.h"
 
 static const char *mock_path;
-
-/* Writes a string argument as pointer + length. */
-#define STR(s) (s), strlen(s)
-
-/* An aligned block of caller storage for a client. */
-typedef union storage {
-    max_align_t align;
-    unsigned char bytes[64 * 1024];
-} storage;
-
-/* Settings with only the given code values (pairs of key, value; NULL ends). */
-static imds_settings *settings_with(const char *const *pairs)
-{
-    imds_config *config = NULL;
-    imds_settings *settings = NULL;
-    if (imds_config_new(&config) != IMDS_RESULT_OK) {
-        return NULL;
-    }
-    for (; pairs != NULL && pairs[0] != NULL; pairs += 2) {
-        imds_result r = imds_config_set(config, IMDS_SOURCE_CODE, STR(pairs[0]), STR(pairs[1]));
-        CHECK(r == IMDS_RESULT_OK, "set %s: %u", pairs[0], r);
-    }
-    imds_result r = imds_config_resolve(config, &settings);
-    CHECK(r == IMDS_RESULT_OK, "resolve: %u", r);
-    imds_config_free(config);
-    return settings;
-}
-
-/* Settings for an endpoint on 127.0.0.1:port. */
-static imds_settings *settings_for_port(unsigned port)
-{
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", port);
-    const char *pairs[] = {"endpoint", endpoint, NULL};
-    return settings_with(pairs);
-}
 
 static void test_version_and_results(void)
 {
@@ -136,6 +99,30 @@ static void test_cli(void)
     CHECK(same_text(usage.data, usage.len,
                     "usage: imds [--trace] [credentials | settings | get PATH]"),
           "usage text");
+    const char *version_args[] = {"--version"};
+    CHECK(imds_cli_parse(version_args, 1, &inv) == IMDS_RESULT_OK &&
+              inv.command == IMDS_COMMAND_VERSION,
+          "version");
+    char version[IMDS_TEXT_CAPACITY];
+    len = 0;
+    CHECK(imds_cli_version((uint8_t *)version, sizeof version, &len) == IMDS_RESULT_OK,
+          "version line");
+    char expected_version[64];
+    int expected_len = snprintf(expected_version, sizeof expected_version, "imds %d.%d.%d\n",
+                                IMDS_VERSION_MAJOR, IMDS_VERSION_MINOR, IMDS_VERSION_PATCH);
+    CHECK(expected_len > 0 && same_text(version, len, expected_version), "version text: %.*s",
+          (int)len, version);
+    static char help_text[IMDS_HELP_CAPACITY];
+    len = 0;
+    CHECK(imds_cli_help((uint8_t *)help_text, sizeof help_text, &len) == IMDS_RESULT_OK, "help");
+    CHECK(len > usage.len && memcmp(help_text, usage.data, usage.len) == 0 &&
+              help_text[usage.len] == '\n' && help_text[len - 1] == '\n',
+          "help starts with the usage line and ends a line");
+    CHECK(imds_cli_help((uint8_t *)help_text, 100, &len) == IMDS_RESULT_INSUFFICIENT_SIZE,
+          "help in a small buffer");
+    CHECK(imds_cli_help(NULL, sizeof help_text, &len) == IMDS_RESULT_NULL_PARAMETER,
+          "help into NULL");
+
     CHECK(imds_cli_exit_code(IMDS_RESULT_OK) == 0, "exit 0");
     CHECK(imds_cli_exit_code(IMDS_RESULT_TIMEOUT) == 1, "exit 1");
     CHECK(imds_cli_exit_code(IMDS_RESULT_NO_ROLE) == 1, "exit 1 no role");
@@ -380,23 +367,28 @@ static void test_client_lifecycle(void)
     CHECK(imds_client_start_credentials(client, 1000, 1700000000) == IMDS_RESULT_OK, "start");
     CHECK(imds_client_start_credentials(client, 1000, 1700000000) == IMDS_RESULT_INVALID_STATE,
           "start twice");
-    CHECK(imds_client_start_get(client, STR("instance-id"), 1000) == IMDS_RESULT_INVALID_STATE,
+    CHECK(imds_client_start_get(client, 1000, STR("instance-id")) == IMDS_RESULT_INVALID_STATE,
           "get while running");
+    CHECK(imds_client_handle_closed(client) == IMDS_RESULT_OK,
+          "closed after the start, before the first action");
+    CHECK(imds_client_poll(client, 1000, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_CONNECT,
+          "connect");
     CHECK(imds_client_handle_closed(client) == IMDS_RESULT_INVALID_STATE,
-          "closed during an operation");
+          "closed while a connect is pending");
     CHECK(imds_client_poll(client, 999, &action) == IMDS_RESULT_INVALID_STATE, "time went back");
     CHECK(imds_client_cancel(client) == IMDS_RESULT_OK, "cancel");
 
     /* NULL arguments and impossible inputs on a live client. */
     CHECK(imds_client_start_credentials(NULL, 1000, 0) == IMDS_RESULT_NULL_PARAMETER, "NULL");
-    CHECK(imds_client_start_get(client, NULL, 3, 1000) == IMDS_RESULT_NULL_PARAMETER, "NULL path");
-    CHECK(imds_client_start_get(client, STR("\xff"), 1000) == IMDS_RESULT_INVALID_ARGUMENT,
+    CHECK(imds_client_start_get(client, 1000, NULL, 3) == IMDS_RESULT_NULL_PARAMETER, "NULL path");
+    CHECK(imds_client_start_get(client, 1000, STR("\xff")) == IMDS_RESULT_INVALID_ARGUMENT,
           "path not UTF-8");
-    CHECK(imds_client_start_get(client, STR("a b"), 1000) == IMDS_RESULT_INVALID_ARGUMENT,
+    CHECK(imds_client_start_get(client, 1000, STR("a b")) == IMDS_RESULT_INVALID_ARGUMENT,
           "path with a space");
     static char long_path[100000];
     memset(long_path, 'p', sizeof long_path);
-    CHECK(imds_client_start_get(client, long_path, sizeof long_path, 1000) ==
+    CHECK(imds_client_start_get(client, 1000, long_path, sizeof long_path) ==
               IMDS_RESULT_INVALID_ARGUMENT,
           "oversized path");
     CHECK(imds_client_poll(client, 1000, NULL) == IMDS_RESULT_NULL_PARAMETER, "poll NULL out");
@@ -611,7 +603,7 @@ static void test_transcript(void)
 
     /* A metadata read on the kept connection, and a response larger than the buffer. */
     imds_bytes body;
-    CHECK(imds_client_start_get(client, STR("placement/region"), 300) == IMDS_RESULT_OK, "get");
+    CHECK(imds_client_start_get(client, 300, STR("placement/region")) == IMDS_RESULT_OK, "get");
     expect_request(client, 301, "GET /latest/meta-data/placement/region HTTP/1.1\r\n",
                    "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nus-west-2");
     CHECK(imds_client_poll(client, 302, &action) == IMDS_RESULT_OK &&
@@ -620,7 +612,7 @@ static void test_transcript(void)
     CHECK(imds_client_body(client, &body) == IMDS_RESULT_OK &&
               same_text(body.data, body.len, "us-west-2"),
           "body");
-    CHECK(imds_client_start_get(client, STR("instance-id"), 400) == IMDS_RESULT_OK, "get");
+    CHECK(imds_client_start_get(client, 400, STR("instance-id")) == IMDS_RESULT_OK, "get");
     CHECK(imds_client_poll(client, 400, &action) == IMDS_RESULT_OK &&
               action.kind == IMDS_ACTION_KIND_SEND,
           "send on the kept connection");
@@ -650,10 +642,10 @@ static void test_transcript(void)
     CHECK(imds_client_last_error(client, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "http://"),
           "unsupported message: %.*s", (int)len, text);
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     imds_credentials credentials2;
-    CHECK(imds_driver_fetch_credentials(&driver, client, &credentials2) ==
+    CHECK(drv_fetch_credentials(&driver, client, &credentials2) ==
               IMDS_RESULT_UNSUPPORTED,
           "the driver refuses https");
     CHECK(imds_fetch_credentials(client, &credentials2) == IMDS_RESULT_UNSUPPORTED,
@@ -674,24 +666,6 @@ static void test_transcript(void)
     imds_settings_free(settings);
 }
 
-/* A loopback port nothing listens on. */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
 static int trace_lines;
 
 static void count_trace(void *context, imds_client *client)
@@ -708,6 +682,124 @@ static void count_trace(void *context, imds_client *client)
     }
 }
 
+/* The calls every binding shares: the binding name in User-Agent, a pooled connection handed
+ * over for a connect (and re-sent on once when the server had closed it), and reset. */
+static void test_shared_operations(void)
+{
+    imds_settings *settings = settings_for_port(1338);
+    imds_client *client = NULL;
+    CHECK(imds_client_new(settings, 8, &client) == IMDS_RESULT_OK, "new");
+    CHECK(imds_client_set_binding(client, STR("my-agent/1.2")) == IMDS_RESULT_OK, "binding");
+    CHECK(imds_client_set_binding(client, STR("\xff")) == IMDS_RESULT_INVALID_ARGUMENT,
+          "binding not UTF-8");
+    CHECK(imds_client_set_binding(client, NULL, 1) == IMDS_RESULT_NULL_PARAMETER, "NULL name");
+    CHECK(imds_client_set_binding(NULL, STR("x")) == IMDS_RESULT_NULL_PARAMETER, "NULL client");
+    CHECK(imds_client_reset(NULL) == IMDS_RESULT_NULL_PARAMETER, "NULL client");
+    CHECK(imds_client_handle_connected_reused(NULL, 1) == IMDS_RESULT_NULL_PARAMETER, "NULL");
+    CHECK(imds_client_handle_connected_reused(client, 1) == IMDS_RESULT_INVALID_STATE,
+          "pooled connection with no connect pending");
+
+    imds_action action;
+    CHECK(imds_client_start_get(client, 10, STR("instance-id")) == IMDS_RESULT_OK, "get");
+    CHECK(imds_client_poll(client, 10, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_CONNECT,
+          "connect");
+    CHECK(imds_client_handle_connected_reused(client, 10) == IMDS_RESULT_OK, "pooled");
+    CHECK(imds_client_poll(client, 10, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_SEND &&
+              has_text((const char *)action.data.data, action.data.len,
+                       "\r\nUser-Agent: " IMDS_VERSION_STRING " (my-agent/1.2)\r\n"),
+          "User-Agent names the binding: %.*s", (int)action.data.len,
+          (const char *)action.data.data);
+    CHECK(imds_client_poll(client, 10, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_RECEIVE,
+          "receive");
+    CHECK(imds_client_handle_eof(client, 11) == IMDS_RESULT_OK, "the pooled one was closed");
+    CHECK(imds_client_poll(client, 11, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_CLOSE,
+          "close it");
+    CHECK(imds_client_poll(client, 11, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_CONNECT,
+          "and connect anew");
+    CHECK(imds_client_handle_connected(client, 11) == IMDS_RESULT_OK, "connected");
+    expect_request(client, 12, "PUT /latest/api/token HTTP/1.1\r\n",
+                   "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde");
+    expect_request(client, 13, "GET /latest/meta-data/instance-id HTTP/1.1\r\n",
+                   "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ni-1");
+    CHECK(imds_client_poll(client, 14, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_DONE,
+          "done");
+
+    /* Reset: the token and the connection are forgotten. */
+    CHECK(imds_client_reset(client) == IMDS_RESULT_OK, "reset");
+    imds_bytes body;
+    CHECK(imds_client_body(client, &body) == IMDS_RESULT_NOT_AVAILABLE, "no body after reset");
+    CHECK(imds_client_start_get(client, 20, STR("instance-id")) == IMDS_RESULT_OK, "get");
+    CHECK(imds_client_poll(client, 20, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_CONNECT,
+          "connect after reset");
+    CHECK(imds_client_handle_connected(client, 20) == IMDS_RESULT_OK, "connected");
+    CHECK(imds_client_poll(client, 20, &action) == IMDS_RESULT_OK &&
+              action.kind == IMDS_ACTION_KIND_SEND &&
+              has_text((const char *)action.data.data, action.data.len,
+                       "PUT /latest/api/token"),
+          "a new token after reset");
+    imds_client_free(client);
+    imds_settings_free(settings);
+}
+
+static int instance_id_requests;
+
+static void count_instance_id_requests(void *context, imds_client *client)
+{
+    (void)context;
+    char line[IMDS_TEXT_CAPACITY];
+    size_t len = 0;
+    imds_level level;
+    while (imds_client_next_diagnostic(client, (uint8_t *)line, sizeof line, &len, &level) ==
+           IMDS_RESULT_OK) {
+        instance_id_requests += has_text(line, len, "> GET /latest/meta-data/instance-id");
+    }
+}
+
+/* The server closes the kept connection after answering: the driver sees it before the next
+ * operation and tells the client, which connects anew without a request on the dead connection. */
+static void test_server_closes_the_kept_connection(void)
+{
+    mock m;
+    const char *script = "{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                         "\"raw\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n"
+                         "us-east-1\"}]}";
+    if (mock_start(mock_path, script, &m) != 0) {
+        CHECK(0, "could not start the mock with a script");
+        return;
+    }
+    imds_settings *settings = settings_for_port(m.port);
+    imds_client *client = NULL;
+    CHECK(imds_client_new(settings, 16, &client) == IMDS_RESULT_OK, "new");
+    drv driver;
+    drv_init(&driver);
+    driver.on_step = count_instance_id_requests;
+    imds_bytes body;
+    imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
+    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
+    CHECK(driver.fd >= 0, "kept: the answer did not say it closes");
+    struct pollfd pfd;
+    pfd.fd = driver.fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    CHECK(poll(&pfd, 1, 5000) == 1, "the server's close arrives");
+    r = drv_get(&driver, client, STR("instance-id"), &body);
+    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
+          "instance id on a new connection: %u", r);
+    CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
+          instance_id_requests);
+    drv_close(&driver, client);
+    imds_client_free(client);
+    imds_settings_free(settings);
+    mock_stop(&m);
+}
+
 /* Real exchanges over loopback against imds-mock. */
 static void test_against_mock(void)
 {
@@ -722,11 +814,11 @@ static void test_against_mock(void)
     CHECK(imds_client_init(store.bytes, sizeof store.bytes, settings, 11, &client) ==
               IMDS_RESULT_OK,
           "init");
-    imds_driver driver;
-    imds_driver_init(&driver);
+    drv driver;
+    drv_init(&driver);
     driver.on_step = count_trace;
     imds_credentials credentials;
-    imds_result r = imds_driver_fetch_credentials(&driver, client, &credentials);
+    imds_result r = drv_fetch_credentials(&driver, client, &credentials);
     CHECK(r == IMDS_RESULT_OK, "driver fetch: %u", r);
     if (r == IMDS_RESULT_OK) {
         CHECK(same_text(credentials.access_key_id.data, credentials.access_key_id.len,
@@ -744,19 +836,19 @@ static void test_against_mock(void)
     CHECK(driver.fd >= 0, "connection kept open");
 
     imds_bytes body;
-    r = imds_driver_get(&driver, client, STR("placement/region"), &body);
+    r = drv_get(&driver, client, STR("placement/region"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
-    r = imds_driver_get(&driver, client, STR("no/such/path"), &body);
+    r = drv_get(&driver, client, STR("no/such/path"), &body);
     CHECK(r == IMDS_RESULT_HTTP_STATUS, "404: %u", r);
     char text[IMDS_TEXT_CAPACITY];
     size_t len = 0;
     CHECK(imds_client_last_error(client, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "404"),
           "404 message: %.*s", (int)len, text);
-    r = imds_driver_get(&driver, client, STR("instance-id"), &body);
+    r = drv_get(&driver, client, STR("instance-id"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
           "instance id after an error: %u", r);
-    imds_driver_close(&driver, client);
+    drv_close(&driver, client);
     CHECK(driver.fd == -1, "closed");
     imds_client_deinit(client);
 
@@ -787,8 +879,8 @@ static void test_against_mock(void)
     if (mock_start(mock_path, script, &m) == 0) {
         settings = settings_for_port(m.port);
         CHECK(imds_client_new(settings, 13, &heap) == IMDS_RESULT_OK, "new");
-        imds_driver_init(&driver);
-        r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+        drv_init(&driver);
+        r = drv_fetch_credentials(&driver, heap, &credentials);
         CHECK(r == IMDS_RESULT_CREDENTIALS_REJECTED, "rejected: %u", r);
         CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) ==
                       IMDS_RESULT_OK &&
@@ -809,12 +901,12 @@ static void test_against_mock(void)
         const char *pairs[] = {"endpoint", endpoint, "credentials_api", "extended", NULL};
         settings = settings_with(pairs);
         CHECK(imds_client_new(settings, 14, &heap) == IMDS_RESULT_OK, "new");
-        imds_driver_init(&driver);
-        r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+        drv_init(&driver);
+        r = drv_fetch_credentials(&driver, heap, &credentials);
         CHECK(r == IMDS_RESULT_OK && same_text(credentials.account_id.data,
                                                credentials.account_id.len, "123456789012"),
               "account id from the extended API: %u", r);
-        imds_driver_close(&driver, heap);
+        drv_close(&driver, heap);
         imds_client_free(heap);
         imds_settings_free(settings);
         mock_stop(&m);
@@ -825,8 +917,8 @@ static void test_against_mock(void)
     /* Nothing listens: connect failed, with the core's message, from both drivers. */
     settings = settings_for_port(closed_port());
     CHECK(imds_client_new(settings, 15, &heap) == IMDS_RESULT_OK, "new");
-    imds_driver_init(&driver);
-    r = imds_driver_fetch_credentials(&driver, heap, &credentials);
+    drv_init(&driver);
+    r = drv_fetch_credentials(&driver, heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "refused: %u", r);
     CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
               has_text(text, len, "could not connect"),
@@ -849,6 +941,8 @@ int main(int argc, char **argv)
     test_config();
     test_client_lifecycle();
     test_transcript();
+    test_shared_operations();
     test_against_mock();
+    test_server_closes_the_kept_connection();
     return test_summary();
 }

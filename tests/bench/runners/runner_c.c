@@ -19,14 +19,14 @@
 
 static const char *expected_key;
 static imds_settings *bench_settings;
-static imds_driver warm_driver;
+static drv warm_driver;
 static union {
     max_align_t align;
     unsigned char bytes[64 * 1024];
 } warm_storage;
 static imds_client *warm_client;
 
-static imds_driver cold_driver;
+static drv cold_driver;
 
 static int imds_cold(void)
 {
@@ -47,7 +47,7 @@ static int imds_warm(void)
         return -1;
     }
     imds_credentials credentials;
-    if (imds_driver_fetch_credentials(&warm_driver, warm_client, &credentials) != IMDS_RESULT_OK) {
+    if (drv_fetch_credentials(&warm_driver, warm_client, &credentials) != IMDS_RESULT_OK) {
         return -1;
     }
     return key_matches(&credentials) ? 0 : -1;
@@ -151,8 +151,8 @@ int main(int argc, char **argv)
         return 2;
     }
     imds_config_free(config);
-    imds_driver_init(&warm_driver);
-    imds_driver_init(&cold_driver);
+    drv_init(&warm_driver);
+    drv_init(&cold_driver);
     setvbuf(stdout, NULL, _IOFBF, 1 << 20);
     char line[256];
     while (fgets(line, sizeof line, stdin) != NULL) {

@@ -47,9 +47,19 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_USAGE);
         }
     };
-    if invocation.command == Command::Help {
-        emit(false, &format!("{}\n", cli::USAGE));
-        return ExitCode::SUCCESS;
+    let mut text = String::new();
+    match invocation.command {
+        Command::Help => {
+            let _ = cli::write_help(&mut text);
+            emit(false, &text);
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            let _ = cli::write_version(&mut text);
+            emit(false, &text);
+            return ExitCode::SUCCESS;
+        }
+        Command::Credentials | Command::Settings | Command::Get(_) => {}
     }
     let settings = match host::load_settings(&[]) {
         Ok(settings) => settings,
@@ -61,7 +71,7 @@ fn main() -> ExitCode {
         Command::Settings => {
             let _ = settings.write_report(&mut out);
         }
-        Command::Credentials | Command::Get(_) | Command::Help => {
+        Command::Credentials | Command::Get(_) | Command::Help | Command::Version => {
             if let Some(error) = settings.disabled_error() {
                 return fail(&error);
             }
