@@ -72,7 +72,7 @@ DIST_SYSROOTS := $(ROOT)/build/sysroots
 QEMU_AARCH64 = $(shell command -v qemu-aarch64)
 # The standard modules `python -m imds` imports, byte-compiled once (compileall writes the caches
 # even where PYTHONDONTWRITEBYTECODE is set).
-ARM64_PY_WARM := runpy, logging, threading, typing, asyncio, re, traceback, textwrap, tokenize, json, socket, selectors
+ARM64_PY_WARM := runpy, logging, threading, re, traceback, textwrap, tokenize, string, weakref, json, socket, selectors
 # The Python test dependencies, as wheels, for the fresh venv that runs the tests offline.
 DIST_WHEELHOUSE := $(ROOT)/build/wheelhouse
 
@@ -322,8 +322,8 @@ test-dist-conformance: test-dist-c test-dist-python test-dist-node test-dist-arm
 	@cmp $(DIST_C_TRY)/imds-$(IMDS_VERSION)-x86_64-linux-gnu/bin/imds $(DIST_C_TRY)/imds-$(IMDS_VERSION)-x86_64-linux-musl/bin/imds
 	@cmp $(DIST_C_TRY)/imds-$(IMDS_VERSION)-aarch64-linux-gnu/bin/imds $(DIST_C_TRY)/imds-$(IMDS_VERSION)-aarch64-linux-musl/bin/imds
 	PATH=$(DIST_NO_RUST_PATH) $(DIST_CONFORMANCE) --impl-list "\
-		static_x86_64=$(DIST_C_TRY)/imds-$(IMDS_VERSION)-x86_64-linux-musl/bin/imds \
-		static_aarch64=$(QEMU_AARCH64) $(DIST_C_TRY)/imds-$(IMDS_VERSION)-aarch64-linux-musl/bin/imds \
+		c_static_x86_64=$(DIST_C_TRY)/imds-$(IMDS_VERSION)-x86_64-linux-musl/bin/imds \
+		c_static_aarch64=$(QEMU_AARCH64) $(DIST_C_TRY)/imds-$(IMDS_VERSION)-aarch64-linux-musl/bin/imds \
 		python_wheel=$(DIST_VENV)/bin/python -m imds \
 		python_script=$(DIST_VENV)/bin/imds \
 		python_sdist=$(DIST_SDIST_VENV)/bin/python -m imds \
