@@ -306,7 +306,7 @@ test-dist-node: dist
 	test "$$(ls $(DIST_NODE_ARM64)/node_modules | grep imds | tr '\n' ' ')" = "imds imds-linux-arm64-gnu " \
 		|| { ls $(DIST_NODE_ARM64)/node_modules; echo "test-dist-node: expected imds and imds-linux-arm64-gnu"; exit 1; }
 	cd $(DIST_NODE_X64) && PATH=$(DIST_NO_RUST_PATH) $(NODE) -e \
-		'const imds = require("imds"); console.log("test-dist-node: imds", imds.version, "with", require.resolve("imds-linux-x64-gnu"))'
+		'const imds = require("imds"); console.log("test-dist-node: imds", imds.version(), "with", require.resolve("imds-linux-x64-gnu"))'
 	cd $(DIST_TRY)/node-omit && ! $(NODE) -e 'require("imds")' 2> $(DIST_TRY)/node-omit/error.txt
 	grep -q 'the addon for linux-x64-gnu is not installed.*npm install imds-linux-x64-gnu@$(IMDS_VERSION).*npm ci && npm run build' \
 		$(DIST_TRY)/node-omit/error.txt || { cat $(DIST_TRY)/node-omit/error.txt; echo "test-dist-node: not the loader's error"; exit 1; }
