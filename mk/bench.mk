@@ -91,7 +91,7 @@ bench-config:
 		'"bench_lock": "$(BENCH_DIR)/rust/Cargo.lock",' \
 		'"python": "$(BENCH_PYTHON)",' \
 		'"python_site_imds": "'"$$($(BENCH_PYTHON) -c 'import imds, os; print(os.path.dirname(imds.__file__))' 2>/dev/null)"'",' \
-		'"wheel": "'"$$(ls $(PY_WHEELS)/imds-*.whl 2>/dev/null | head -n 1)"'",' \
+		'"wheel": "'"$$(ls $(PY_WHEELS)/imds_credentials-*.whl 2>/dev/null | head -n 1)"'",' \
 		'"node": "$(NODE)",' \
 		'"node_package": "$(NODE_DIR)",' \
 		'"node_addon": "$(NODE_DIR)/imds.linux-x64-gnu.node",' \

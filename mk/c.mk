@@ -167,15 +167,25 @@ $(C_BUILD)/with_mock: $(C_SRC)/tests/with_mock.c $(C_SRC)/tests/harness.h
 	@mkdir -p $(C_BUILD)
 	$(C_CC) $(C_FLAGS) -o $@ $<
 
-# The README's C example, extracted between its markers, built and run against the mock.
-test-c-readme: lib-c build-testkit $(C_BUILD)/with_mock
-	sed -n '/<!-- c example start -->/,/<!-- c example end -->/p' $(ROOT)/README.md \
-		| sed '1,/^```c$$/d; /^```$$/,$$d' > $(C_BUILD)/readme_example.c
-	@test -s $(C_BUILD)/readme_example.c || { echo "test-c-readme: no C example in README.md"; exit 1; }
-	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/readme_example $(C_BUILD)/readme_example.c -L$(C_DEBUG_LIB) $(C_LIBS)
-	$(C_BUILD)/with_mock $(C_MOCK) --expect ASIAMOCKEXAMPLE00001 -- $(C_BUILD)/readme_example
+# The README's C example, extracted between its markers, built and run against the mock (also
+# built from the release tarballs by test-dist-c).
+C_README_EXAMPLE := $(C_BUILD)/readme_example.c
+C_WITH_MOCK := $(C_BUILD)/with_mock
+C_EXAMPLE_KEY := ASIAMOCKEXAMPLE00001
 
-# `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.hpp, imds.pc and the `imds` command.
+.PHONY: $(C_README_EXAMPLE)
+$(C_README_EXAMPLE):
+	@mkdir -p $(@D)
+	sed -n '/<!-- c example start -->/,/<!-- c example end -->/p' $(ROOT)/README.md \
+		| sed '1,/^```c$$/d; /^```$$/,$$d' > $@
+	@test -s $@ || { echo "$@: no C example in README.md"; exit 1; }
+
+test-c-readme: lib-c build-testkit $(C_README_EXAMPLE) $(C_WITH_MOCK)
+	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/readme_example $(C_README_EXAMPLE) -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_WITH_MOCK) $(C_MOCK) --expect $(C_EXAMPLE_KEY) -- $(C_BUILD)/readme_example
+
+# `make install PREFIX=...`: libimds.a, libimds.so.VERSION with its links (SONAME libimds.so.ABI),
+# imds.h, imds.hpp, imds.pc (shared) and imds-static.pc, and the `imds` command.
 install: install-c
 
 # The C header and the C++ wrapper (test-c-cxx-wrapper compiles against this step's output).
@@ -193,10 +203,13 @@ build-c-release: lib-c-release
 install-c: build-c-release install-c-headers
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(C_RELEASE_LIB)/libimds.a $(DESTDIR)$(PREFIX)/lib/libimds.a
-	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so
+	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so.$(IMDS_VERSION)
+	ln -sf libimds.so.$(IMDS_VERSION) $(DESTDIR)$(PREFIX)/lib/libimds.so.$(IMDS_ABI)
+	ln -sf libimds.so.$(IMDS_ABI) $(DESTDIR)$(PREFIX)/lib/libimds.so
 	install -m 755 $(C_BUILD)/release/imds $(DESTDIR)$(PREFIX)/bin/imds
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e "s|@VERSION@|$$(sed -n 's/^#define IMDS_VERSION_STRING "imds\/\(.*\)"/\1/p' $(ROOT)/include/imds.h)|" \
-		$(ROOT)/ffi-c/imds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/imds.pc
+	for pc in imds imds-static; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(IMDS_VERSION)|' -e 's|@ABI@|$(IMDS_ABI)|' \
+			-e 's|@STATIC_LIBS@|-lpthread -ldl -lm|' $(ROOT)/ffi-c/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
 
 # Per-fetch time of the C driver against the mock next to a plain-socket client (the floor), and
 # the stripped library sizes. A program that prints figures, not a test.
