@@ -73,6 +73,27 @@ impl<const N: usize> fmt::Display for ShortText<N> {
     }
 }
 
+/// Appends to the text, keeping whole characters while they fit (the rest marks it truncated), so
+/// that a value can be rendered straight into it: `write!(text, "{endpoint}")`. Never fails.
+impl<const N: usize> fmt::Write for ShortText<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let end = self.len.saturating_add(c.len_utf8());
+            match self.bytes.get_mut(self.len..end) {
+                Some(slot) if !self.truncated => {
+                    c.encode_utf8(slot);
+                    self.len = end;
+                }
+                _ => {
+                    self.truncated = true;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<const N: usize> fmt::Debug for ShortText<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.as_str())?;
@@ -143,6 +164,18 @@ mod tests {
         let mut w = BufWriter::new(&mut out);
         core::fmt::write(&mut w, format_args!("{t}")).unwrap();
         assert_eq!(w.written(), "aé…".as_bytes());
+    }
+
+    #[test]
+    fn written_text_keeps_what_fits_and_marks_the_rest() {
+        use core::fmt::Write as _;
+        let mut t = ShortText::<5>::empty();
+        let tail = "cé";
+        write!(t, "ab{tail}").unwrap();
+        assert_eq!((t.as_str(), t.is_truncated()), ("abcé", false));
+        write!(t, "d").unwrap();
+        write!(t, "").unwrap();
+        assert_eq!((t.as_str(), t.is_truncated()), ("abcé", true));
     }
 
     #[test]
