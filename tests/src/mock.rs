@@ -17,8 +17,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::script::{
-    EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script, TOKEN_HEADER,
-    TOKEN_PATH, TTL_HEADER,
+    AcceptAction, EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script,
+    TOKEN_HEADER, TOKEN_PATH, TTL_HEADER,
 };
 
 /// Request heads larger than this are refused (IMDS requests are a few hundred bytes).
@@ -120,6 +120,8 @@ struct IssuedToken {
 struct State {
     script: Script,
     remaining: Vec<Option<u32>>,
+    /// How many more connections each of the script's `on_accept` rules applies to.
+    accept_remaining: Vec<u32>,
     tokens: HashMap<String, IssuedToken>,
     issued_tokens: Vec<String>,
     log: Vec<RequestRecord>,
@@ -173,10 +175,12 @@ impl MockServer {
         let listener = TcpListener::bind(addr).map_err(StartError::Io)?;
         let addr = listener.local_addr().map_err(StartError::Io)?;
         let remaining = script.responses.iter().map(|r| r.times).collect();
+        let accept_remaining = script.on_accept.iter().map(|r| r.times).collect();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 script,
                 remaining,
+                accept_remaining,
                 tokens: HashMap::new(),
                 issued_tokens: Vec::new(),
                 log: Vec::new(),
@@ -285,18 +289,22 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         let Ok(stream) = stream else { continue };
         let _ = stream.set_nodelay(true);
         let id = shared.next_connection.fetch_add(1, Ordering::SeqCst);
-        {
+        let on_accept = {
             let mut state = shared.lock();
             state.open_connections += 1;
             if let Ok(clone) = stream.try_clone() {
                 state.streams.insert(id, clone);
             }
-        }
+            take_accept_rule(&mut state)
+        };
         let worker = Arc::clone(shared);
         let spawned = thread::Builder::new()
             .name(format!("imds-mock-conn-{id}"))
             .spawn(move || {
-                let _ = serve_connection(stream, id, &worker);
+                let _ = match on_accept {
+                    Some(action) => greet_connection(&stream, &action),
+                    None => serve_connection(stream, id, &worker),
+                };
                 let mut state = worker.lock();
                 state.open_connections -= 1;
                 state.streams.remove(&id);
@@ -309,6 +317,67 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             state.streams.remove(&id);
         }
     }
+}
+
+/// The `on_accept` action for the connection just accepted, if a rule is left.
+fn take_accept_rule(state: &mut State) -> Option<AcceptAction> {
+    let State {
+        script,
+        accept_remaining,
+        ..
+    } = state;
+    let (rule, left) = script
+        .on_accept
+        .iter()
+        .zip(accept_remaining.iter_mut())
+        .find(|(_, left)| **left > 0)?;
+    *left -= 1;
+    Some(rule.action.clone())
+}
+
+/// Carries out an `on_accept` action instead of serving the connection.
+fn greet_connection(stream: &TcpStream, action: &AcceptAction) -> io::Result<()> {
+    match action {
+        AcceptAction::Reset => reset(stream),
+        AcceptAction::Close => stream.shutdown(Shutdown::Both),
+        AcceptAction::Send(bytes) => {
+            let mut writer = stream;
+            writer.write_all(bytes.as_bytes())?;
+            // What the client sends on it is nobody's request: read until it closes.
+            let mut reader = stream;
+            let mut sink = [0u8; 4096];
+            while reader.read(&mut sink)? > 0 {}
+            Ok(())
+        }
+    }
+}
+
+/// Makes the connection end with a reset (`SO_LINGER` 0): its handles are closed as soon as the
+/// connection thread returns.
+#[allow(unsafe_code)]
+fn reset(stream: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    let size = libc::socklen_t::try_from(std::mem::size_of::<libc::linger>())
+        .map_err(|_| io::Error::other("linger size"))?;
+    // SAFETY: `stream` owns a valid socket descriptor for the whole call, and `linger` is a valid
+    // `struct linger` whose size is passed along.
+    let status = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::from_ref(&linger).cast(),
+            size,
+        )
+    };
+    if status != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A parsed request head.
@@ -420,13 +489,59 @@ fn serve_connection(stream: TcpStream, id: u64, shared: &Shared) -> io::Result<(
             return Ok(());
         }
         let close = request.close || answer.rule.connection_close || answer.rule.cut_off;
-        write_answer(&mut writer, &answer, close)?;
+        let rule = &answer.rule;
+        let (mut bytes, head_len) = render_answer(&answer, close);
+        if rule.then_send_after_ms == 0
+            && let Some(extra) = &rule.then_send
+        {
+            bytes.extend_from_slice(extra.as_bytes());
+        }
+        if rule.drip_ms > 0 {
+            let at_once = if rule.drip_after_head { head_len } else { 0 };
+            if !drip(&mut writer, shared, &bytes, at_once, rule.drip_ms)? {
+                return Ok(());
+            }
+        } else {
+            writer.write_all(&bytes)?;
+            writer.flush()?;
+        }
+        if rule.then_send_after_ms > 0
+            && let Some(extra) = &rule.then_send
+        {
+            if !wait_unless_stopping(shared, rule.then_send_after_ms) {
+                return Ok(());
+            }
+            writer.write_all(extra.as_bytes())?;
+            writer.flush()?;
+        }
         if close {
             writer.flush()?;
             let _ = writer.get_ref().shutdown(Shutdown::Both);
             return Ok(());
         }
     }
+}
+
+/// Writes `bytes[..at_once]` at once, then the rest one byte every `every_ms`; `false` when the
+/// mock is stopping.
+fn drip(
+    writer: &mut BufWriter<&TcpStream>,
+    shared: &Shared,
+    bytes: &[u8],
+    at_once: usize,
+    every_ms: u64,
+) -> io::Result<bool> {
+    let (head, rest) = bytes.split_at(at_once.min(bytes.len()));
+    writer.write_all(head)?;
+    writer.flush()?;
+    for byte in rest {
+        if !wait_unless_stopping(shared, every_ms) {
+            return Ok(false);
+        }
+        writer.write_all(&[*byte])?;
+        writer.flush()?;
+    }
+    Ok(true)
 }
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
@@ -648,39 +763,44 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn write_simple(out: &mut BufWriter<&TcpStream>, status: u16, close: bool) -> io::Result<()> {
-    write_answer(out, &plain(status), close)?;
+    out.write_all(&render_answer(&plain(status), close).0)?;
     out.flush()
 }
 
-fn write_answer(out: &mut BufWriter<&TcpStream>, answer: &Answer, close: bool) -> io::Result<()> {
+/// The bytes of `answer` and the length of its head.
+fn render_answer(answer: &Answer, close: bool) -> (Vec<u8>, usize) {
     let rule = &answer.rule;
-    write!(
-        out,
+    let mut out = format!(
         "HTTP/1.1 {} {}\r\nServer: imds-mock\r\nContent-Type: text/plain\r\n",
         answer.status,
         reason(answer.status)
-    )?;
+    );
     for (name, value) in &answer.headers {
-        write!(out, "{name}: {value}\r\n")?;
+        out.push_str(&format!("{name}: {value}\r\n"));
     }
     if close {
-        out.write_all(b"Connection: close\r\n")?;
+        out.push_str("Connection: close\r\n");
     }
     let body = &answer.body;
-    if rule.cut_off {
-        write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
-        out.write_all(&body[..body.len() / 2])?;
-    } else if rule.chunked {
-        out.write_all(b"Transfer-Encoding: chunked\r\n\r\n")?;
+    if rule.chunked && !rule.cut_off {
+        out.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        let head_len = out.len();
+        let mut bytes = out.into_bytes();
         for piece in body.chunks(7) {
-            write!(out, "{:x}\r\n", piece.len())?;
-            out.write_all(piece)?;
-            out.write_all(b"\r\n")?;
+            bytes.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            bytes.extend_from_slice(piece);
+            bytes.extend_from_slice(b"\r\n");
         }
-        out.write_all(b"0\r\n\r\n")?;
-    } else {
-        write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
-        out.write_all(body)?;
+        bytes.extend_from_slice(b"0\r\n\r\n");
+        return (bytes, head_len);
     }
-    out.flush()
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let head_len = out.len();
+    let mut bytes = out.into_bytes();
+    if rule.cut_off {
+        bytes.extend_from_slice(&body[..body.len() / 2]);
+    } else {
+        bytes.extend_from_slice(body);
+    }
+    (bytes, head_len)
 }
