@@ -856,6 +856,64 @@ static void test_server_closes_the_kept_connection(void)
     mock_stop(&m);
 }
 
+static int unsolicited_warnings;
+
+static void count_unsolicited(void *context, imds_client *client)
+{
+    (void)context;
+    char line[IMDS_TEXT_CAPACITY];
+    size_t len = 0;
+    imds_level level;
+    while (imds_client_next_diagnostic(client, (uint8_t *)line, sizeof line, &len, &level) ==
+           IMDS_RESULT_OK) {
+        instance_id_requests += has_text(line, len, "> GET /latest/meta-data/instance-id");
+        unsolicited_warnings += level == IMDS_LEVEL_WARN &&
+                                has_text(line, len, "bytes that no request asked for");
+    }
+}
+
+/* An answer nobody asked for arrives on the kept connection between operations: the driver finds
+ * it before writing the next request, the client discards it, closes the connection and sends the
+ * request on a new one. */
+static void test_unsolicited_bytes_on_the_kept_connection(void)
+{
+    mock m;
+    const char *script = "{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                         "\"then_send\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\n"
+                         "early\",\"then_send_after_ms\":50}]}";
+    if (mock_start(mock_path, script, &m) != 0) {
+        CHECK(0, "could not start the mock with a script");
+        return;
+    }
+    imds_settings *settings = settings_for_port(m.port);
+    imds_client *client = NULL;
+    CHECK(imds_client_new(settings, 17, &client) == IMDS_RESULT_OK, "new");
+    drv driver;
+    drv_init(&driver);
+    driver.on_step = count_unsolicited;
+    instance_id_requests = 0;
+    imds_bytes body;
+    imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
+    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
+    CHECK(driver.fd >= 0, "kept");
+    struct pollfd pfd;
+    pfd.fd = driver.fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    CHECK(poll(&pfd, 1, 5000) == 1, "the unsolicited answer arrives");
+    r = drv_get(&driver, client, STR("instance-id"), &body);
+    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
+          "instance id, not the unsolicited answer: %u %.*s", r, (int)body.len,
+          (const char *)body.data);
+    CHECK(unsolicited_warnings == 1, "one warning: %d", unsolicited_warnings);
+    CHECK(instance_id_requests == 1, "one request, on the new connection: %d",
+          instance_id_requests);
+    drv_close(&driver, client);
+    imds_client_free(client);
+    imds_settings_free(settings);
+    mock_stop(&m);
+}
+
 /* Real exchanges over loopback against imds-mock. */
 static void test_against_mock(void)
 {
@@ -970,14 +1028,19 @@ static void test_against_mock(void)
         CHECK(0, "could not start the mock with the extended API");
     }
 
-    /* Nothing listens: connect failed, with the core's message, from both drivers. */
-    settings = settings_for_port(closed_port());
+    /* Nothing listens: connect failed (after the attempts), with the core's message naming the
+     * endpoint, from both drivers. */
+    unsigned port = closed_port();
+    settings = settings_for_port(port);
     CHECK(imds_client_new(settings, 15, &heap) == IMDS_RESULT_OK, "new");
     drv_init(&driver);
     r = drv_fetch_credentials(&driver, heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "refused: %u", r);
+    char named[96];
+    snprintf(named, sizeof named, "could not connect to IMDS at http://127.0.0.1:%u (connection refused)",
+             port);
     CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
-              has_text(text, len, "could not connect"),
+              has_text(text, len, named),
           "message: %.*s", (int)len, text);
     r = imds_fetch_credentials(heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "blocking refused: %u", r);
@@ -1000,5 +1063,6 @@ int main(int argc, char **argv)
     test_shared_operations();
     test_against_mock();
     test_server_closes_the_kept_connection();
+    test_unsolicited_bytes_on_the_kept_connection();
     return test_summary();
 }
