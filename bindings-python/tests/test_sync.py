@@ -163,3 +163,60 @@ def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(
         conn.close()
     sent = [m for m in messages if m.startswith("> GET /latest/meta-data/instance-id")]
     assert len(sent) == 1, f"one request, none on the dead connection: {messages}"
+
+
+# The region's answer, then 50 ms later an answer nobody asked for on the kept connection.
+UNSOLICITED = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly"
+ANSWER_BEHIND_THE_REGION = script(
+    responses=[
+        {
+            "path": "/latest/meta-data/placement/region",
+            "then_send": UNSOLICITED,
+            "then_send_after_ms": 50,
+        }
+    ]
+)
+
+
+def test_an_answer_arriving_on_the_kept_connection_between_operations_is_discarded(start_mock) -> None:  # type: ignore[no-untyped-def]
+    import select
+
+    from imds import _sync
+
+    mock = start_mock(ANSWER_BEHIND_THE_REGION)
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    conn = _sync.Connection()
+    messages: list[str] = []
+    try:
+        client.start_get(_sync.monotonic_ms(), "placement/region")
+        _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        assert client.body() == b"us-east-1"
+        assert conn.sock is not None, "kept"
+        assert select.select([conn.sock], [], [], 5)[0], "the unsolicited answer arrives"
+        client.start_get(_sync.monotonic_ms(), "instance-id")
+        _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        assert client.body() == b"i-0123456789abcdef0", "the real answer, not the unsolicited one"
+    finally:
+        conn.close()
+    assert [m for m in messages if "no request asked for" in m] == [
+        f"IMDS sent {len(UNSOLICITED)} bytes that no request asked for: closed the connection and discarded them"
+    ]
+    last = mock.requests()[-1]
+    assert (last["path"], last["connection"]) == ("/latest/meta-data/instance-id", 2)
+
+
+def test_a_body_dripping_after_its_head_times_out(start_mock) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    mock = start_mock(
+        script(
+            responses=[
+                {"path": f"/latest/meta-data/iam/security-credentials/{ROLE}", "drip_ms": 100, "drip_after_head": True}
+            ]
+        )
+    )
+    started = time.monotonic()
+    with pytest.raises(imds.TimedOutError) as raised:
+        imds.fetch_credentials(endpoint=mock.endpoint, timeout=0.5)
+    assert str(raised.value) == "timed out waiting for IMDS in the credentials request"
+    assert time.monotonic() - started < 10, "the request's deadline, not a cap of 30 s"

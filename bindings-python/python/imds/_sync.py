@@ -25,7 +25,6 @@ __all__ = [
     "monotonic_ms",
     "wall_seconds",
     "classify",
-    "forget_if_closed",
     "run",
     "fetch_credentials",
     "get",
@@ -33,13 +32,12 @@ __all__ = [
 ]
 
 
-def forget_if_closed(client: Client, conn: Connection) -> None:
-    """The client is not using ``conn`` (an operation not yet polled, or a back-off): when the
-    server closed it meanwhile, say so, so that the next request connects anew instead of failing
-    on it and being sent again."""
-    if conn.gone():
-        conn.close()
-        client.handle_closed()
+def _deliver(client: Client, now: int, data: bytes) -> None:
+    """Reports what a read gave: bytes, or the end of the stream (empty)."""
+    if data:
+        client.handle_data(now, data)
+    else:
+        client.handle_eof(now)
 
 
 def run(
@@ -60,7 +58,6 @@ def run(
 
         on_diagnostic = log_diagnostic
     try:
-        forget_if_closed(client, conn)
         while True:
             for diagnostic in client.drain_diagnostics():
                 on_diagnostic(diagnostic)
@@ -79,14 +76,24 @@ def run(
                 except OSError as error:
                     client.handle_io_error(clock(), classify(error, False))
                     continue
-                if data:
-                    client.handle_data(clock(), data)
-                else:
-                    client.handle_eof(clock())
+                _deliver(client, clock(), data)
             elif isinstance(action, Action.Send):
                 remaining = (action.deadline - now) / 1000
                 if remaining <= 0:
                     client.handle_timeout(now)
+                    continue
+                # What is already on the connection (bytes no request asked for, the end of a kept
+                # connection the server closed) is reported instead of writing: the core judges it.
+                try:
+                    found = conn.take_pending(remaining)
+                except TimeoutError:
+                    client.handle_timeout(clock())
+                    continue
+                except OSError as error:
+                    client.handle_io_error(clock(), classify(error, False))
+                    continue
+                if found is not None:
+                    _deliver(client, clock(), found)
                     continue
                 try:
                     conn.send(action.data, remaining)
@@ -119,7 +126,6 @@ def run(
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     sleep(delay)
-                forget_if_closed(client, conn)
     except BaseException:
         client.cancel()
         conn.close()
