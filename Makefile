@@ -21,6 +21,7 @@ help:
 	@echo "make demo   build, start the mock IMDS on loopback, fetch credentials with every imds command"
 	@echo "make test   install what is needed, then run every check inside a loopback-only network namespace"
 	@echo "make bench  imds against the AWS SDKs' own providers, side by side"
+	@echo "make bench-fleet  many processes at once against a throttled mock IMDS (tests/bench/FLEET.md)"
 
 include mk/*.mk
 

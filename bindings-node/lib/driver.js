@@ -273,6 +273,8 @@ function drive(client, onStep) {
     let expiry = null
     let deadlineAt = 0
     let timerAt = 0
+    // Counts `arm` calls, so that a deferred expiry knows whether its deadline still stands.
+    let armings = 0
 
     function onTimer() {
       timer = null
@@ -282,12 +284,20 @@ function drive(client, onStep) {
         timer = setTimeout(onTimer, delayUntil(deadlineAt))
         return
       }
-      const handler = expiry
-      expiry = null
-      handler()
+      // The loop runs expired timers before it polls for I/O: after the process was held (CPU
+      // starvation, a long synchronous task) the connect or the data may already be there.
+      // Expire only after this turn's I/O was delivered, if that I/O did not move the operation on.
+      const armed = armings
+      setImmediate(() => {
+        if (expiry === null || armed !== armings) return
+        const handler = expiry
+        expiry = null
+        handler()
+      })
     }
 
     function arm(deadline, onExpiry) {
+      armings += 1
       expiry = onExpiry
       deadlineAt = deadline
       if (timer !== null && timerAt <= deadline) return

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+import logging
+from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
 import imds
 import imds.aio
-from conftest import ACCESS_KEY_ID, ROLE, SESSION_TOKEN, Mock, closed_port, script
+from conftest import (
+    ACCESS_KEY_ID,
+    NEVER_ANSWERS,
+    ONE_EXCHANGE,
+    ONE_FETCH_THAT_TIMES_OUT,
+    ROLE,
+    SLOW_CREDENTIALS,
+    SESSION_TOKEN,
+    Mock,
+    access_key_ids,
+    assert_one_failure_for_all,
+    closed_port,
+    script,
+)
 
 
 def test_fetch_credentials(mock: Mock) -> None:
@@ -58,17 +72,127 @@ def test_connect_failed() -> None:
         asyncio.run(imds.aio.fetch_credentials(endpoint=f"http://127.0.0.1:{closed_port()}"))
 
 
-def test_provider_shared_by_tasks(mock: Mock) -> None:
-    async def main() -> list:  # type: ignore[type-arg]
-        provider = imds.aio.Provider(endpoint=mock.endpoint)
+def call_from_tasks(
+    provider: imds.aio.Provider,
+    count: int,
+    with_first: Optional[Callable[[asyncio.Future[Any]], None]] = None,
+) -> List[Any]:
+    """What `provider.credentials()` gave each of `count` tasks of one event loop that call it at
+    once (credentials, or the exception raised); `with_first` gets the first task before it runs."""
+
+    async def main() -> List[Any]:
+        tasks = [asyncio.ensure_future(provider.credentials()) for _ in range(count)]
+        if with_first is not None:
+            with_first(tasks[0])
         try:
-            results = await asyncio.gather(*(provider.credentials() for _ in range(16)))
+            return list(await asyncio.gather(*tasks, return_exceptions=True))
         finally:
             provider.close()
-        return [c.access_key_id for c in results]
 
-    assert asyncio.run(main()) == [ACCESS_KEY_ID] * 16
-    assert len(mock.lines()) == 3, "one fetch; the other tasks read the cache"
+    return asyncio.run(main())
+
+
+def test_provider_tasks_share_one_successful_fetch(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(SLOW_CREDENTIALS)
+    outcomes = call_from_tasks(imds.aio.Provider(endpoint=mock.endpoint), 100)
+    mock.close()  # the log is complete once the mock has stopped
+
+    assert mock.lines_by_connection() == ONE_EXCHANGE
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 100
+
+
+def test_provider_tasks_share_one_failing_fetch(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(NEVER_ANSWERS)
+    outcomes = call_from_tasks(imds.aio.Provider(endpoint=mock.endpoint), 100)
+    mock.close()
+
+    assert mock.lines_by_connection() == ONE_FETCH_THAT_TIMES_OUT, "one fetch for the 100 callers"
+    assert_one_failure_for_all(outcomes, 100)
+
+
+class WhenTokenRequestSent(logging.Handler):
+    """Calls `action` once, from inside the shared fetch, when the `imds` logger says that the
+    token request was sent (the fetch then waits for IMDS to answer)."""
+
+    def __init__(self, action: Callable[[], object]) -> None:
+        super().__init__(logging.DEBUG)
+        self.action = action
+        self.fired = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.fired and record.getMessage() == "> PUT /latest/api/token":
+            self.fired = True
+            self.action()
+
+
+@pytest.fixture
+def imds_debug_handler() -> Iterator[Callable[[logging.Handler], None]]:
+    """Attaches handlers to the `imds` logger at DEBUG for the test."""
+    logger = logging.getLogger("imds")
+    level = logger.level
+    handlers: List[logging.Handler] = []
+
+    def attach(handler: logging.Handler) -> None:
+        handlers.append(handler)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+    yield attach
+    for handler in handlers:
+        logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_cancelling_the_caller_that_started_the_fetch(
+    mock: Mock, imds_debug_handler: Callable[[logging.Handler], None]
+) -> None:
+    # The first caller, which started the shared fetch, is cancelled once the fetch has sent its
+    # token request: the fetch goes on for the 99 others.
+    handlers: List[WhenTokenRequestSent] = []
+
+    def cancel_when_in_flight(first: asyncio.Future[Any]) -> None:
+        handlers.append(WhenTokenRequestSent(first.cancel))
+        imds_debug_handler(handlers[0])
+
+    provider = imds.aio.Provider(endpoint=mock.endpoint)
+    outcomes = call_from_tasks(provider, 100, cancel_when_in_flight)
+
+    assert handlers[0].fired, "the first caller was cancelled while the fetch was in flight"
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert access_key_ids(outcomes[1:]) == [ACCESS_KEY_ID] * 99
+    assert asyncio.run(provider.credentials()).access_key_id == ACCESS_KEY_ID, "from the cache"
+    provider.close()
+    mock.close()
+    assert mock.lines_by_connection() == ONE_EXCHANGE, "the fetch went on for the other callers"
+
+
+def test_a_cancelled_shared_fetch_is_started_again(
+    start_mock: Callable[..., Mock], imds_debug_handler: Callable[[logging.Handler], None]
+) -> None:
+    # The shared fetch itself is cancelled (as when its event loop shuts down) while it waits for
+    # its token, which this IMDS never gives: the callers, which were not cancelled, do not share
+    # the cancellation but start a new fetch (whose token request times out in turn, so it falls
+    # back to IMDSv1).
+    mock = start_mock(
+        script(responses=[{"path": "/latest/api/token", "delay_ms": 3_600_000, "times": 0}])
+    )
+
+    def cancel_the_shared_fetch() -> None:  # called from inside it
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+
+    imds_debug_handler(WhenTokenRequestSent(cancel_the_shared_fetch))
+    outcomes = call_from_tasks(imds.aio.Provider(endpoint=mock.endpoint), 100)
+    mock.close()
+
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 100
+    assert mock.lines_by_connection() == [
+        (1, "PUT /latest/api/token"),  # the cancelled fetch
+        (2, "PUT /latest/api/token"),  # the next one
+        (3, "GET /latest/meta-data/iam/security-credentials/"),
+        (3, f"GET /latest/meta-data/iam/security-credentials/{ROLE}"),
+    ]
 
 
 def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(

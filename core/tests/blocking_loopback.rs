@@ -375,14 +375,17 @@ fn an_answer_trickling_in_times_out_at_the_request_deadline() {
 #[test]
 fn an_answer_arriving_on_the_kept_connection_between_operations_is_discarded() {
     let unsolicited = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly".to_vec();
-    let server = Server::start(move |connection, request| {
-        match (connection, imds(connection, request)) {
-            (1, Reply::Send(bytes)) if request.starts_with("GET /latest/meta-data/placement") => {
-                Reply::SendThenLater(bytes, 20, unsolicited.clone())
-            }
-            (_, reply) => reply,
-        }
-    });
+    let server =
+        Server::start(
+            move |connection, request| match (connection, imds(connection, request)) {
+                (1, Reply::Send(bytes))
+                    if request.starts_with("GET /latest/meta-data/placement") =>
+                {
+                    Reply::SendThenLater(bytes, 20, unsolicited.clone())
+                }
+                (_, reply) => reply,
+            },
+        );
     let settings = server.settings();
     let mut client = imds_core::Client::new(&settings, 1);
     let origin = std::time::Instant::now();

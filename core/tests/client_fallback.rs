@@ -123,7 +123,11 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> (u64, V
         log.extend(diagnostics(c));
         if attempt < attempts {
             let until = expect_wait!(*c, at at);
-            let ceiling = (50u64 << (attempt - 1)).min(1_000);
+            let ceiling = if code == 429 {
+                (1_000u64 << (attempt - 1)).min(2_000)
+            } else {
+                (50u64 << (attempt - 1)).min(1_000)
+            };
             assert!(
                 until >= at && until < at + ceiling,
                 "attempt {attempt}: {until}"

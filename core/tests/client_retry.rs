@@ -104,6 +104,34 @@ fn throttling_429_is_retried_and_success_ends_the_retries() {
 }
 
 #[test]
+fn after_a_429_the_back_off_is_up_to_1_s_then_2_s_not_50_ms() {
+    let mut longest = [0u64; 3];
+    for seed in 0..40 {
+        let mut c = Client::new(&settings(), seed);
+        c.start_get(t(0), "instance-id").unwrap();
+        expect_connect!(c, at 0);
+        expect_send!(c, at 0, contains "PUT /latest/api/token");
+        feed!(c, at 0, token_ok(21_600));
+        let mut at = 0;
+        for (attempt, ceiling) in [1_000u64, 2_000, 2_000].into_iter().enumerate() {
+            expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
+            feed!(c, at at, status(429));
+            let until = expect_wait!(c, at at);
+            assert!(
+                until - at < ceiling,
+                "attempt {}: {} ms",
+                attempt + 1,
+                until - at
+            );
+            longest[attempt] = longest[attempt].max(until - at);
+            at = until;
+        }
+    }
+    // Spread over the whole range, not bunched under 50 ms as after a 5xx.
+    assert!(longest[0] > 500 && longest[1] > 1_000, "{longest:?}");
+}
+
+#[test]
 fn other_4xx_are_final_and_a_404_names_the_metadata_step() {
     for code in [400, 403, 404, 405, 409] {
         let mut c = warmed_up(&settings());

@@ -8,6 +8,10 @@
 //! [`OnAccept`] rules change what happens to connections as they are accepted, in order: reset at
 //! once, closed at once, or sent bytes before any request.
 //!
+//! A script may also throttle the mock as IMDS throttles an instance ([`Throttle`]): a token
+//! bucket on requests and a limit on simultaneous connections, and what the mock does past them
+//! (answer 429, refuse new connections, or accept and drop them).
+//!
 //! JSON form (every key optional; unknown keys are refused so typos do not pass silently):
 //!
 //! ```json
@@ -22,6 +26,7 @@
 //!   "path_prefix": "", "chunked": false, "connection_close": false,
 //!   "metadata": {"placement/region": "us-east-1"},
 //!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}],
+//!   "throttle": {"rate": 500, "burst": 50, "max_connections": 64, "mode": "429"},
 //!   "on_accept": [{"times": 2, "reset": true}]
 //! }
 //! ```
@@ -92,6 +97,8 @@ pub struct Script {
     pub metadata: Vec<(String, String)>,
     /// Changes to particular answers, consumed in order.
     pub responses: Vec<Override>,
+    /// Limits on the request rate and on simultaneous connections (none by default).
+    pub throttle: Option<Throttle>,
     /// What happens to connections as they are accepted, consumed in accept order.
     pub on_accept: Vec<OnAccept>,
 }
@@ -119,6 +126,53 @@ pub enum AcceptAction {
     /// read and drop whatever the client sends on it, without answering or logging it, until it
     /// closes.
     Send(String),
+}
+
+/// How the mock throttles, as IMDS does per instance: a token bucket on requests and a limit on
+/// simultaneous connections, and what happens past them ([`ThrottleMode`]).
+///
+/// The bucket starts full with `burst` tokens and gains `rate` tokens per second, never holding
+/// more than `burst`. Every request takes a token; a request that finds none is over the rate.
+/// A connection accepted while `max_connections` others are open is over the connection limit.
+/// Requests over a limit are logged with their outcome (throttled or dropped) and the limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Throttle {
+    /// Tokens gained per second (requests per second sustained); more than 0.
+    pub rate: f64,
+    /// Most tokens the bucket holds (requests served back to back); at least 1.
+    pub burst: u32,
+    /// Most connections open at once; `None` for no limit.
+    pub max_connections: Option<u32>,
+    /// What happens past a limit.
+    pub mode: ThrottleMode,
+}
+
+/// What the mock does past a [`Throttle`] limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThrottleMode {
+    /// `"429"`: a request over the rate is answered `429 Too Many Requests` (the connection stays
+    /// open); every request on a connection over the connection limit is answered 429 and the
+    /// connection is closed after it.
+    TooManyRequests,
+    /// `"refuse"`: while the bucket is empty or `max_connections` are open, the mock stops
+    /// listening, so new connections are refused (the client's connect fails with "connection
+    /// refused"); it listens again, on the same port, as soon as both allow. A request on an open
+    /// connection that finds the bucket empty cannot be refused: it is dropped as in `"drop"`.
+    Refuse,
+    /// `"drop"`: a request over the rate is read, then its connection is closed without an
+    /// answer; a connection over the connection limit is accepted and closed at once.
+    Drop,
+}
+
+impl ThrottleMode {
+    /// The name scripts use: `429`, `refuse` or `drop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ThrottleMode::TooManyRequests => "429",
+            ThrottleMode::Refuse => "refuse",
+            ThrottleMode::Drop => "drop",
+        }
+    }
 }
 
 /// The credentials document the mock serves. Fields set to `None` are left out.
@@ -251,6 +305,7 @@ impl Default for Script {
                 ("instance-id".into(), DEFAULT_INSTANCE_ID.into()),
             ],
             responses: Vec::new(),
+            throttle: None,
             on_accept: Vec::new(),
         }
     }
@@ -355,6 +410,13 @@ impl Script {
                         .ok_or_else(|| ScriptError("`responses` must be an array".into()))?;
                     script.responses = items.iter().map(read_override).collect::<Result<_, _>>()?;
                 }
+                "throttle" => {
+                    script.throttle = if value.is_null() {
+                        None
+                    } else {
+                        Some(read_throttle(value)?)
+                    }
+                }
                 "on_accept" => {
                     let items = value
                         .as_array()
@@ -388,6 +450,80 @@ fn read_credentials(json: &Value) -> Result<CredentialsDocument, ScriptError> {
         }
     }
     Ok(doc)
+}
+
+fn read_throttle(json: &Value) -> Result<Throttle, ScriptError> {
+    let mut rate = None;
+    let mut burst = None;
+    let mut throttle = Throttle {
+        rate: 0.0,
+        burst: 0,
+        max_connections: None,
+        mode: ThrottleMode::TooManyRequests,
+    };
+    for (key, value) in object(json, "throttle")? {
+        match key.as_str() {
+            "rate" => {
+                rate = Some(
+                    value
+                        .as_f64()
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.rate` must be a number above 0".into())
+                        })?,
+                )
+            }
+            "burst" => {
+                burst = Some(
+                    u32::try_from(number(value, key)?)
+                        .ok()
+                        .filter(|b| *b >= 1)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.burst` must be a whole number from 1".into())
+                        })?,
+                )
+            }
+            "max_connections" => {
+                throttle.max_connections = if value.is_null() {
+                    None
+                } else {
+                    Some(
+                        u32::try_from(number(value, key)?)
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| {
+                                ScriptError(
+                                    "`throttle.max_connections` must be a whole number from 1 \
+                                     (or null for no limit)"
+                                        .into(),
+                                )
+                            })?,
+                    )
+                }
+            }
+            "mode" => {
+                throttle.mode = match string(value, key)?.as_str() {
+                    "429" => ThrottleMode::TooManyRequests,
+                    "refuse" => ThrottleMode::Refuse,
+                    "drop" => ThrottleMode::Drop,
+                    other => {
+                        return fail(format!(
+                            "`throttle.mode` must be \"429\", \"refuse\" or \"drop\", not `{other}`"
+                        ));
+                    }
+                }
+            }
+            other => return fail(format!("unknown throttle key `{other}`")),
+        }
+    }
+    match (rate, burst) {
+        (Some(rate), Some(burst)) => {
+            throttle.rate = rate;
+            throttle.burst = burst;
+            Ok(throttle)
+        }
+        _ => fail("`throttle` needs `rate` (requests per second) and `burst`"),
+    }
 }
 
 fn read_override(json: &Value) -> Result<Override, ScriptError> {
@@ -483,6 +619,45 @@ mod tests {
         assert_eq!(script.responses[0].times, None);
         assert!(Script::from_json_text(r#"{"rolle": "x"}"#).is_err());
         assert!(Script::from_json_text(r#"{"responses": [{"staus": 1}]}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_throttle_and_says_what_is_wrong_with_a_bad_one() {
+        let script = Script::from_json_text(
+            r#"{"throttle": {"rate": 0.5, "burst": 3, "max_connections": 2, "mode": "refuse"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.throttle,
+            Some(Throttle {
+                rate: 0.5,
+                burst: 3,
+                max_connections: Some(2),
+                mode: ThrottleMode::Refuse,
+            })
+        );
+        let mode = Script::from_json_text(r#"{"throttle": {"rate": 1, "burst": 1}}"#).unwrap();
+        assert_eq!(
+            mode.throttle.map(|t| (t.mode, t.max_connections)),
+            Some((ThrottleMode::TooManyRequests, None))
+        );
+        for (bad, says) in [
+            (r#"{"rate": 0, "burst": 1}"#, "rate"),
+            (r#"{"rate": 1, "burst": 0}"#, "burst"),
+            (r#"{"rate": 1}"#, "needs"),
+            (r#"{"rate": 1, "burst": 1, "mode": "slow"}"#, "mode"),
+            (
+                r#"{"rate": 1, "burst": 1, "max_connections": 0}"#,
+                "max_connections",
+            ),
+            (
+                r#"{"rate": 1, "burst": 1, "limit": 3}"#,
+                "unknown throttle key",
+            ),
+        ] {
+            let error = Script::from_json_text(&format!(r#"{{"throttle": {bad}}}"#)).unwrap_err();
+            assert!(error.to_string().contains(says), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -55,7 +55,8 @@ class AsyncConnection:
         await _within(self.writer.drain(), timeout)
 
     async def receive(self, timeout: float) -> bytes:
-        """What arrives within ``timeout`` seconds (empty at the end of the stream)."""
+        """What arrives within ``timeout`` seconds (empty at the end of the stream); a
+        ``timeout`` of 0 (the deadline has passed) is :class:`TimeoutError` at once."""
         if self.reader is None:
             raise OSError("no connection is open")
         return await _within(self.reader.read(_READ_SIZE), timeout)

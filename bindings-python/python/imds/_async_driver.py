@@ -53,9 +53,7 @@ async def run(
     ``imds`` logger when None) as they are produced. ``sleep`` waits out back-offs.
     """
     if on_diagnostic is None:
-        from ._log import log_diagnostic
-
-        on_diagnostic = log_diagnostic
+        on_diagnostic = _default_diagnostics()
     try:
         while True:
             for diagnostic in client.drain_diagnostics():
@@ -63,10 +61,8 @@ async def run(
             now = clock()
             action = client.poll(now)
             if isinstance(action, Action.Receive):
-                remaining = (action.deadline - now) / 1000
-                if remaining <= 0:
-                    client.handle_timeout(now)
-                    continue
+                # A deadline already past still takes what arrived meanwhile (timeout 0).
+                remaining = max(action.deadline - now, 0) / 1000
                 try:
                     data = await conn.receive(remaining)
                 except TimeoutError:
@@ -131,6 +127,19 @@ async def run(
         for diagnostic in client.drain_diagnostics():
             on_diagnostic(diagnostic)
         raise
+
+
+_log_diagnostic: Optional[Callable[[Any], None]] = None
+
+
+def _default_diagnostics() -> Callable[[Any], None]:
+    """Diagnostics to the ``imds`` logger (``logging`` is imported on first use, not at import)."""
+    global _log_diagnostic
+    if _log_diagnostic is None:
+        from ._log import log_diagnostic
+
+        _log_diagnostic = log_diagnostic
+    return _log_diagnostic
 
 
 def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Settings:

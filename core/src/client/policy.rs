@@ -12,8 +12,9 @@
 //! force.
 //!
 //! What each answer means, by step ("retry" is a back-off of `min(1 s, 50 ms · 2^(n−1)) · U[0, 1)`
-//! before attempt `n + 1` (after a 429, the throttled back-off of `jitter`), while attempts (the
-//! `attempts` setting) allow; "fail" ends the operation with the error named):
+//! before attempt `n + 1`, or `min(2 s, 1 s · 2^(n−1)) · U[0, 1)` after a 429 (IMDS throttling:
+//! the retries of many processes must spread over the seconds it takes to serve them), while
+//! attempts (the `attempts` setting) allow; "fail" ends the operation with the error named):
 //!
 //! | answer | token (`PUT`) | role list | credentials | metadata |
 //! |---|---|---|---|---|
@@ -574,7 +575,7 @@ impl Policy {
         if attempt >= max {
             return None;
         }
-        let delay = self.jitter.backoff_ms(attempt);
+        let delay = self.jitter.backoff_ms(attempt, status == 429);
         let until = now.add_millis(delay);
         *counter = attempt + 1;
         diagnostics.push(Diagnostic::RetryScheduled {

@@ -1,8 +1,8 @@
 /*
- * test_alloc.c: zero heap allocations per credential fetch once a client is initialised in caller
- * storage. The program replaces malloc and its relatives with counting wrappers around glibc's
- * own (__libc_malloc, ...), so every allocation in the process, Rust's included, is seen; the
- * count is taken between two points around each fetch.
+ * test_alloc.c: zero heap allocations per credential fetch (and metadata read) once a client is
+ * initialised in caller storage. The program replaces malloc and its relatives with counting
+ * wrappers around glibc's own (__libc_malloc, ...), so every allocation in the process, Rust's
+ * included, is seen; the count is taken between two points around each fetch.
  *
  *   test_alloc PATH/TO/imds-mock
  *
@@ -192,6 +192,16 @@ int main(int argc, char **argv)
     used = stop_counting();
     CHECK(blocking == IMDS_RESULT_OK, "blocking fetch: %u", blocking);
     CHECK(used == 0, "blocking fetch allocated %ld times", used);
+
+    /* The blocking metadata read into a caller buffer, on the same client. */
+    uint8_t region[IMDS_METADATA_CAPACITY];
+    start_counting();
+    imds_result read = imds_fetch_metadata(client, "placement/region", 16, region, sizeof region,
+                                           &len);
+    used = stop_counting();
+    CHECK(read == IMDS_RESULT_OK && same_text(region, len, "us-east-1"), "blocking read: %u",
+          read);
+    CHECK(used == 0, "blocking read allocated %ld times", used);
 
     imds_client_deinit(client);
     imds_settings_free(settings);

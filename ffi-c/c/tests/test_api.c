@@ -12,53 +12,15 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "driver.h"
 #include "harness.h"
+#include "fixtures.h"
 #include "imds.h"
 
 static const char *mock_path;
-
-/* Writes a string argument as pointer + length. */
-#define STR(s) (s), strlen(s)
-
-/* An aligned block of caller storage for a client. */
-typedef union storage {
-    max_align_t align;
-    unsigned char bytes[64 * 1024];
-} storage;
-
-/* Settings with only the given code values (pairs of key, value; NULL ends). */
-static imds_settings *settings_with(const char *const *pairs)
-{
-    imds_config *config = NULL;
-    imds_settings *settings = NULL;
-    if (imds_config_new(&config) != IMDS_RESULT_OK) {
-        return NULL;
-    }
-    for (; pairs != NULL && pairs[0] != NULL; pairs += 2) {
-        imds_result r = imds_config_set(config, IMDS_SOURCE_CODE, STR(pairs[0]), STR(pairs[1]));
-        CHECK(r == IMDS_RESULT_OK, "set %s: %u", pairs[0], r);
-    }
-    imds_result r = imds_config_resolve(config, &settings);
-    CHECK(r == IMDS_RESULT_OK, "resolve: %u", r);
-    imds_config_free(config);
-    return settings;
-}
-
-/* Settings for an endpoint on 127.0.0.1:port. */
-static imds_settings *settings_for_port(unsigned port)
-{
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", port);
-    const char *pairs[] = {"endpoint", endpoint, NULL};
-    return settings_with(pairs);
-}
 
 static void test_version_and_results(void)
 {
@@ -702,24 +664,6 @@ static void test_transcript(void)
           "disabled message: %.*s", (int)len, text);
     imds_client_free(client);
     imds_settings_free(settings);
-}
-
-/* A loopback port nothing listens on. */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
 }
 
 static int trace_lines;
