@@ -431,6 +431,8 @@ function drive(client, onStep) {
             }
             receiving = true
             arm(action.deadline, onTimeout)
+            // The request's trace line, queued by this poll, goes out before the answer is awaited.
+            if (onStep) onStep()
             return
           }
           case 'close':

@@ -291,6 +291,13 @@ fn drive_actions(
                 }
             }
             Action::Receive { deadline } => {
+                // The request's trace line, queued by this poll, goes out before the answer is
+                // awaited.
+                if let Some(sink) = on_diagnostic.as_mut() {
+                    while let Some(diagnostic) = client.poll_diagnostic() {
+                        sink(&diagnostic);
+                    }
+                }
                 let mut buf = [0u8; READ_CHUNK];
                 let outcome = match stream.as_mut() {
                     Some(open) => receive(open, &mut buf, remaining(now, deadline)),

@@ -321,6 +321,11 @@ imds_result drv_run(drv *driver, imds_client *client)
             result = do_send(driver, client, &action);
             break;
         case IMDS_ACTION_KIND_RECEIVE:
+            /* The request's trace line, queued by this poll, goes out before the answer is
+             * awaited (a RECEIVE holds no view into the client). */
+            if (driver->on_step != NULL) {
+                driver->on_step(driver->context, client);
+            }
             result = do_receive(driver, client, &action);
             break;
         case IMDS_ACTION_KIND_CLOSE:

@@ -31,12 +31,29 @@ __all__ = [
 ]
 
 
-def _deliver(client: Client, now: int, data: bytes) -> None:
-    """Reports what a read gave: bytes, or the end of the stream (empty)."""
+async def _report_read(
+    client: Client,
+    clock: Callable[[], int],
+    read: Callable[[float], Awaitable[Optional[bytes]]],
+    timeout: float,
+) -> bool:
+    """Reads with ``read(timeout)`` and reports what it gave: bytes, the end of the stream
+    (empty), a timeout or an error. False when it found nothing (None) and reported nothing."""
+    try:
+        data = await read(timeout)
+    except TimeoutError:
+        client.handle_timeout(clock())
+        return True
+    except OSError as error:
+        client.handle_io_error(clock(), classify(error, False))
+        return True
+    if data is None:
+        return False
     if data:
-        client.handle_data(now, data)
+        client.handle_data(clock(), data)
     else:
-        client.handle_eof(now)
+        client.handle_eof(clock())
+    return True
 
 
 async def run(
@@ -56,22 +73,16 @@ async def run(
         on_diagnostic = _default_diagnostics()
     try:
         while True:
-            for diagnostic in client.drain_diagnostics():
-                on_diagnostic(diagnostic)
             now = clock()
             action = client.poll(now)
+            # After the poll: a request's trace line is queued once it was sent (the poll that asks
+            # to receive its answer), and logged before that answer is awaited.
+            for diagnostic in client.drain_diagnostics():
+                on_diagnostic(diagnostic)
             if isinstance(action, Action.Receive):
                 # A deadline already past still takes what arrived meanwhile (timeout 0).
                 remaining = max(action.deadline - now, 0) / 1000
-                try:
-                    data = await conn.receive(remaining)
-                except TimeoutError:
-                    client.handle_timeout(clock())
-                    continue
-                except OSError as error:
-                    client.handle_io_error(clock(), classify(error, False))
-                    continue
-                _deliver(client, clock(), data)
+                await _report_read(client, clock, conn.receive, remaining)
             elif isinstance(action, Action.Send):
                 remaining = (action.deadline - now) / 1000
                 if remaining <= 0:
@@ -79,16 +90,7 @@ async def run(
                     continue
                 # What is already on the connection (bytes no request asked for, the end of a kept
                 # connection the server closed) is reported instead of writing: the core judges it.
-                try:
-                    found = await conn.take_pending(remaining)
-                except TimeoutError:
-                    client.handle_timeout(clock())
-                    continue
-                except OSError as error:
-                    client.handle_io_error(clock(), classify(error, False))
-                    continue
-                if found is not None:
-                    _deliver(client, clock(), found)
+                if await _report_read(client, clock, conn.take_pending, remaining):
                     continue
                 try:
                     await conn.send(action.data, remaining)

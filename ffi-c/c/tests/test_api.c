@@ -749,60 +749,9 @@ static void test_shared_operations(void)
 }
 
 static int instance_id_requests;
-
-static void count_instance_id_requests(void *context, imds_client *client)
-{
-    (void)context;
-    char line[IMDS_TEXT_CAPACITY];
-    size_t len = 0;
-    imds_level level;
-    while (imds_client_next_diagnostic(client, (uint8_t *)line, sizeof line, &len, &level) ==
-           IMDS_RESULT_OK) {
-        instance_id_requests += has_text(line, len, "> GET /latest/meta-data/instance-id");
-    }
-}
-
-/* The server closes the kept connection after answering: the driver sees it before the next
- * operation and tells the client, which connects anew without a request on the dead connection. */
-static void test_server_closes_the_kept_connection(void)
-{
-    mock m;
-    const char *script = "{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
-                         "\"raw\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n"
-                         "us-east-1\"}]}";
-    if (mock_start(mock_path, script, &m) != 0) {
-        CHECK(0, "could not start the mock with a script");
-        return;
-    }
-    imds_settings *settings = settings_for_port(m.port);
-    imds_client *client = NULL;
-    CHECK(imds_client_new(settings, 16, &client) == IMDS_RESULT_OK, "new");
-    drv driver;
-    drv_init(&driver);
-    driver.on_step = count_instance_id_requests;
-    imds_bytes body;
-    imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
-    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
-    CHECK(driver.fd >= 0, "kept: the answer did not say it closes");
-    struct pollfd pfd;
-    pfd.fd = driver.fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    CHECK(poll(&pfd, 1, 5000) == 1, "the server's close arrives");
-    r = drv_get(&driver, client, STR("instance-id"), &body);
-    CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
-          "instance id on a new connection: %u", r);
-    CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
-          instance_id_requests);
-    drv_close(&driver, client);
-    imds_client_free(client);
-    imds_settings_free(settings);
-    mock_stop(&m);
-}
-
 static int unsolicited_warnings;
 
-static void count_unsolicited(void *context, imds_client *client)
+static void count_diagnostics(void *context, imds_client *client)
 {
     (void)context;
     char line[IMDS_TEXT_CAPACITY];
@@ -816,46 +765,68 @@ static void count_unsolicited(void *context, imds_client *client)
     }
 }
 
-/* An answer nobody asked for arrives on the kept connection between operations: the driver finds
- * it before writing the next request, the client discards it, closes the connection and sends the
- * request on a new one. */
-static void test_unsolicited_bytes_on_the_kept_connection(void)
+/* Against a mock serving `script`: reads the region, waits until something arrives on the kept
+ * connection, then reads the instance id with the same client and driver (the counters above see
+ * every diagnostic). */
+static void region_then_instance_id(const char *script, uint64_t seed)
 {
+    instance_id_requests = 0;
+    unsolicited_warnings = 0;
     mock m;
-    const char *script = "{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
-                         "\"then_send\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\n"
-                         "early\",\"then_send_after_ms\":50}]}";
     if (mock_start(mock_path, script, &m) != 0) {
         CHECK(0, "could not start the mock with a script");
         return;
     }
     imds_settings *settings = settings_for_port(m.port);
     imds_client *client = NULL;
-    CHECK(imds_client_new(settings, 17, &client) == IMDS_RESULT_OK, "new");
+    CHECK(imds_client_new(settings, seed, &client) == IMDS_RESULT_OK, "new");
     drv driver;
     drv_init(&driver);
-    driver.on_step = count_unsolicited;
-    instance_id_requests = 0;
+    driver.on_step = count_diagnostics;
     imds_bytes body;
     imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
-    CHECK(driver.fd >= 0, "kept");
+    CHECK(driver.fd >= 0, "kept: the answer did not say it closes");
     struct pollfd pfd;
     pfd.fd = driver.fd;
     pfd.events = POLLIN;
     pfd.revents = 0;
-    CHECK(poll(&pfd, 1, 5000) == 1, "the unsolicited answer arrives");
+    CHECK(poll(&pfd, 1, 5000) == 1, "something arrives on the kept connection");
     r = drv_get(&driver, client, STR("instance-id"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
-          "instance id, not the unsolicited answer: %u %.*s", r, (int)body.len,
+          "the instance id, on a new connection: %u %.*s", r, (int)body.len,
           (const char *)body.data);
-    CHECK(unsolicited_warnings == 1, "one warning: %d", unsolicited_warnings);
-    CHECK(instance_id_requests == 1, "one request, on the new connection: %d",
-          instance_id_requests);
     drv_close(&driver, client);
     imds_client_free(client);
     imds_settings_free(settings);
     mock_stop(&m);
+}
+
+/* The server closes the kept connection after answering: the driver finds it closed before
+ * writing the next request, and the client connects anew without a request on the dead one. */
+static void test_server_closes_the_kept_connection(void)
+{
+    region_then_instance_id("{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                            "\"raw\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n"
+                            "us-east-1\"}]}",
+                            16);
+    CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
+          instance_id_requests);
+    CHECK(unsolicited_warnings == 0, "a close is not unsolicited bytes");
+}
+
+/* An answer nobody asked for arrives on the kept connection between operations: the driver finds
+ * it before writing the next request, the client discards it, closes the connection and sends the
+ * request on a new one. */
+static void test_unsolicited_bytes_on_the_kept_connection(void)
+{
+    region_then_instance_id("{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                            "\"then_send\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\n"
+                            "early\",\"then_send_after_ms\":50}]}",
+                            17);
+    CHECK(unsolicited_warnings == 1, "one warning: %d", unsolicited_warnings);
+    CHECK(instance_id_requests == 1, "one request, on the new connection: %d",
+          instance_id_requests);
 }
 
 /* Real exchanges over loopback against imds-mock. */
