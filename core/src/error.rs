@@ -12,7 +12,6 @@
 
 use core::fmt;
 
-use crate::endpoint::Endpoint;
 use crate::settings::names::{Setting, Source};
 use crate::text::ShortText;
 
@@ -346,25 +345,12 @@ pub enum Context {
     Detail(&'static str),
     /// The endpoint a connection could not be made to, and why.
     Connect {
-        /// Where: `scheme://host:port` ([`Endpoint::write_origin`]; endpoints never carry
-        /// userinfo, so no secret).
+        /// Where: `scheme://host:port`, as the endpoint's `write_origin` writes it (endpoints
+        /// never carry userinfo, so no secret).
         endpoint: ShortText<CONNECT_ENDPOINT_CAPACITY>,
         /// Why.
         problem: ConnectProblem,
     },
-}
-
-impl Context {
-    /// The context of a failed connection to `endpoint`.
-    pub fn connect(endpoint: &Endpoint, problem: ConnectProblem) -> Self {
-        let mut text = ShortText::empty();
-        // Writing into a `ShortText` never fails; it truncates.
-        let _ = endpoint.write_origin(&mut text);
-        Self::Connect {
-            endpoint: text,
-            problem,
-        }
-    }
 }
 
 /// An error of the core: a kind, plus the context that lets `Display` say what to do.

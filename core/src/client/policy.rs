@@ -62,6 +62,7 @@ use crate::http::{Head, Request};
 use crate::role::{self, RoleName};
 use crate::settings::names::Source;
 use crate::settings::{CredentialsApi, Settings};
+use crate::text::ShortText;
 use crate::time::{Instant, UnixTime};
 
 /// How many times one credentials operation may discover the role name before giving up with
@@ -376,12 +377,16 @@ impl Policy {
         }
     }
 
-    /// The error a transport failure of `step` ends the operation with.
+    /// The error a transport failure of `step` ends the operation with; a connect failure names
+    /// the endpoint.
     fn transport_error(&self, failure: Failure, step: Step) -> Error {
         let connect = |problem| {
+            let mut endpoint = ShortText::empty();
+            // Writing into a `ShortText` never fails; it truncates.
+            let _ = self.settings.endpoint.value.write_origin(&mut endpoint);
             Error::new(
                 ErrorKind::ConnectFailed,
-                Context::connect(&self.settings.endpoint.value, problem),
+                Context::Connect { endpoint, problem },
             )
         };
         match failure {

@@ -8,9 +8,16 @@
 //! before any byte came back, which the transport settles itself by sending the request again on
 //! a new connection ([`Transport::resend_if_stale`]).
 //!
-//! Deadlines: each action gets `now + timeout` (the `timeout` setting), capped by the deadline of
-//! the whole operation ([`OPERATION_TIMEOUT_MS`] from its start). A receive that makes progress
-//! gets a fresh `now + timeout`.
+//! Deadlines: a connect gets `now + timeout` (the `timeout` setting). A request gets one deadline,
+//! `timeout` after it is handed to the host, for writing it and for its whole response: a server
+//! that sends slowly (a byte at a time, or a body trickling after its head) times out like one
+//! that sends nothing. Nothing else bounds an operation: its length is a sum of these deadlines
+//! and the policy's back-offs, over a number of requests the policy bounds.
+//!
+//! Only answers to requests: bytes that come when no request is outstanding (reported while a
+//! request is about to be written, or arriving behind a complete response) are
+//! [`Event::Unsolicited`]: the connection can no longer tell which answer belongs to which request,
+//! so it is closed and whatever came on it discarded.
 
 use core::fmt;
 use core::ops::Range;
