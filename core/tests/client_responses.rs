@@ -18,7 +18,12 @@ use imds_core::{Client, ErrorKind};
 /// Starts a credentials operation and answers token and role, leaving the credentials request
 /// sent at time 2.
 fn up_to_credentials_request() -> Client {
-    let mut c = client();
+    up_to_credentials_request_with(&settings())
+}
+
+/// [`up_to_credentials_request`] with `settings`.
+fn up_to_credentials_request_with(settings: &imds_core::Settings) -> Client {
+    let mut c = client_with(settings);
     c.start_credentials(t(0), WALL).unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
@@ -120,14 +125,7 @@ fn a_truncated_body_on_the_last_attempt_is_connection_closed() {
     let mut settings = settings();
     settings.attempts.value = 1;
     settings.attempts.source = imds_core::Source::Env;
-    let mut c = client_with(&settings);
-    c.start_credentials(t(0), WALL).unwrap();
-    expect_connect!(c, at 0);
-    expect_send!(c, at 0, contains "PUT");
-    feed!(c, at 1, token_ok(21_600));
-    expect_send!(c, at 1, contains "security-credentials/ ");
-    feed!(c, at 2, ok(ROLE));
-    expect_send!(c, at 2, contains "security-credentials/my-role ");
+    let mut c = up_to_credentials_request_with(&settings);
     let full = credentials_ok();
     feed!(c, at 3, full[..full.len() - 10]);
     feed_eof(&mut c, 3);
