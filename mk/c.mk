@@ -42,7 +42,7 @@ C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-lea
 C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c deps-c-release lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
-	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
+	test-c-valgrind test-c-alloc test-c-wipe test-c-readme build-c-release install install-c bench-c \
 	check-extra-c test-c-fetch-metadata install-c-headers test-c-cxx-wrapper test-c-example-epoll
 
 deps-c:
@@ -69,7 +69,7 @@ build-c: lib-c
 	@mkdir -p $(C_BUILD)
 	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/imds $(C_SRC)/imds.c $(C_SRC)/driver.c -L$(C_DEBUG_LIB) $(C_LIBS)
 
-test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme \
+test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-wipe test-c-readme \
 	test-c-fetch-metadata test-c-cxx-wrapper test-c-example-epoll
 
 # include/imds.h is what the pinned cbindgen generates (also part of `cargo test`).
@@ -97,6 +97,14 @@ test-c-alloc: lib-c build-testkit
 	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_alloc $(C_SRC)/tests/test_alloc.c $(C_SRC)/driver.c \
 		-L$(C_DEBUG_LIB) $(C_LIBS)
 	$(C_BUILD)/test_alloc $(C_MOCK)
+
+# No token, secret key or session token left in a client's memory after reset, deinit or free
+# (caller storage scanned; heap blocks scanned by a replacement free()).
+test-c-wipe: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/test_wipe $(C_SRC)/tests/test_wipe.c $(C_SRC)/driver.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_wipe $(C_MOCK)
 
 # imds_fetch_metadata() (the blocking metadata read) against the mock, under ASan + UBSan and
 # under valgrind.

@@ -222,19 +222,27 @@ fn already_there(stream: &mut TcpStream, buf: &mut [u8]) -> Option<Result<usize,
     outcome
 }
 
-/// Reports what a read gave: bytes, the end of the stream, a timeout or an error.
+/// Reports what a read gave: bytes, the end of the stream, a timeout or an error. The bytes read
+/// are wiped once the client has them (they may hold the token or credentials; the client keeps
+/// its own copy).
 fn report_read(
     client: &mut Client,
     clock: &dyn Fn() -> Instant,
     outcome: Result<usize, Failure>,
-    buf: &[u8],
+    buf: &mut [u8],
 ) -> Result<(), Error> {
-    match outcome {
+    let handled = match outcome {
         Ok(0) => client.handle_eof(clock()),
         Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[])),
         Err(Failure::Timeout) => client.handle_timeout(clock()),
         Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind),
+    };
+    if let Ok(n) = outcome
+        && let Some(read) = buf.get_mut(..n)
+    {
+        crate::secret::wipe_bytes(read);
     }
+    handled
 }
 
 /// The message of the [`ErrorKind::Unsupported`] error for an `https` endpoint.
@@ -277,7 +285,7 @@ fn drive_actions(
                 let outcome = match stream.as_mut() {
                     Some(open) => match already_there(open, &mut buf) {
                         Some(found) => {
-                            report_read(client, clock, found, &buf)?;
+                            report_read(client, clock, found, &mut buf)?;
                             continue;
                         }
                         None => send(open, data, remaining(now, deadline)),
@@ -303,7 +311,7 @@ fn drive_actions(
                     Some(open) => receive(open, &mut buf, remaining(now, deadline)),
                     None => Err(Failure::Io(IoError::ConnectionReset)),
                 };
-                report_read(client, clock, outcome, &buf)?;
+                report_read(client, clock, outcome, &mut buf)?;
             }
             Action::Close => close(client, stream),
             Action::Wait { until } => {

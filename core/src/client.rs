@@ -14,6 +14,16 @@
 //!
 //! The client never allocates; its buffers have the fixed capacities below.
 //!
+//! # Secrets
+//!
+//! The client holds the IMDSv2 token and the credentials' secret access key and session token. No
+//! diagnostic, error or request path carries them, whatever the server sends: a role list that
+//! contains one is refused, a request whose path would contain one is not sent, and the `Code` and `Message` of a refused credentials
+//! document come redacted and escaped. The token, the credentials and the send and receive
+//! buffers are overwritten when replaced or no longer needed, on [`Client::reset`] and when the
+//! client is dropped; `Debug` shows them by length only. See [`crate::secret`] for what cannot be
+//! wiped.
+//!
 //! # Connections
 //!
 //! The client uses one connection at a time and keeps it open across the requests of an
@@ -54,6 +64,8 @@ mod metadata_path;
 mod policy;
 mod token;
 mod transport;
+#[cfg(test)]
+mod wipe_tests;
 
 use core::fmt;
 
@@ -73,7 +85,8 @@ use self::transport::{Ask, During, Event, Next, Transport};
 use crate::credentials::Credentials;
 use crate::diagnostic::{Diagnostic, Method};
 use crate::endpoint::Scheme;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Step};
+use crate::secret::{self, Redacted};
 use crate::settings::Settings;
 use crate::text::ShortText;
 use crate::time::{Instant, UnixTime};
@@ -84,7 +97,8 @@ pub const BINDING_CAPACITY: usize = 32;
 const MAX_TRANSITIONS: usize = 8;
 
 /// What the host must do next. Views borrow the client and are valid until the next call on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `Debug` shows the length of [`Action::Send`]'s bytes, not the bytes (they carry the token).
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action<'a> {
     /// Open a TCP connection to `host:port` (`host` is a name or an IP literal without brackets;
@@ -131,6 +145,37 @@ pub enum Action<'a> {
     /// The operation succeeded: read [`Client::credentials`] or [`Client::body`]. The connection,
     /// if any is open, may be kept for the next operation or closed.
     Done,
+}
+
+impl fmt::Debug for Action<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect {
+                host,
+                port,
+                tls,
+                deadline,
+            } => f
+                .debug_struct("Connect")
+                .field("host", host)
+                .field("port", port)
+                .field("tls", tls)
+                .field("deadline", deadline)
+                .finish(),
+            Self::Send { data, deadline } => f
+                .debug_struct("Send")
+                .field("data", &Redacted(data.len()))
+                .field("deadline", deadline)
+                .finish(),
+            Self::Receive { deadline } => f
+                .debug_struct("Receive")
+                .field("deadline", deadline)
+                .finish(),
+            Self::Close => f.write_str("Close"),
+            Self::Wait { until } => f.debug_struct("Wait").field("until", until).finish(),
+            Self::Done => f.write_str("Done"),
+        }
+    }
 }
 
 /// Where the client is.
@@ -369,20 +414,25 @@ impl Client {
 
     /// Forgets everything learned from IMDS: the token, the IMDSv1 fallback, the role name, the
     /// extended-API state, the credentials and any static-stability pause, and abandons the running
-    /// operation. Settings, binding and seed stay. The next credentials operation is a full
-    /// exchange (use it when the instance's role changed, or to measure). The host must close its
-    /// connection.
+    /// operation. Settings, binding and seed stay. The token, the credentials and both buffers are
+    /// overwritten. The next credentials operation is a full exchange (use it when the instance's
+    /// role changed, or to measure). The host must close its connection.
     pub fn reset(&mut self) {
         self.policy.forget();
         self.phase = Phase::Idle;
         self.transport.forget_connection();
+        self.transport.wipe_request();
+        self.transport.wipe_response();
         while self.diagnostics.pop().is_some() {}
     }
 
-    /// Abandons the running operation (if any), keeping caches. The host must close its connection.
+    /// Abandons the running operation (if any), keeping caches; the request and response it was
+    /// exchanging are overwritten. The host must close its connection.
     pub fn cancel(&mut self) {
         if matches!(self.phase, Phase::Running { .. }) {
             self.phase = Phase::Idle;
+            self.transport.wipe_request();
+            self.transport.wipe_response();
         }
         self.transport.forget_connection();
     }
@@ -399,6 +449,8 @@ impl Client {
         if let Some(disabled) = self.policy.settings().disabled_error() {
             return Err(disabled);
         }
+        // The last operation's body (if any) can no longer be read.
+        self.transport.wipe_response();
         self.phase = Phase::Idle;
         Ok(())
     }
@@ -457,6 +509,8 @@ impl Client {
                             with_token,
                         });
                     }
+                    // The request was sent: it carries the token.
+                    self.transport.wipe_request();
                     return Ok(Some(Ask::Receive { deadline }));
                 }
                 Next::Request => return self.send_request(now).map(Some),
@@ -478,12 +532,29 @@ impl Client {
     }
 
     /// Writes the request the policy asks for next; its trace line is queued once the host has
-    /// written it (a request the host found reason not to write is never logged as sent).
+    /// written it (a request the host found reason not to write is never logged as sent). A
+    /// request whose path would carry one of the client's secrets is not sent: the operation
+    /// fails.
     fn send_request(&mut self, now: Instant) -> Result<Ask, Error> {
         let (request, step) = self.policy.next_request(now, &self.path, &self.binding);
         let (method, with_token) = (request.method, request.token.is_some());
         let endpoint = &self.policy.settings().endpoint.value;
         let deadline = self.transport.write_request(now, endpoint, &request)?;
+        if secret::contains_any(self.transport.target().as_bytes(), &self.policy.secrets()) {
+            let kind = match step {
+                Step::RoleName | Step::Credentials => ErrorKind::InvalidRoleName,
+                Step::Token | Step::Metadata => ErrorKind::InvalidArgument,
+            };
+            let error = Error::detail(
+                kind,
+                "the request path would contain the IMDSv2 token or a credentials secret; it was \
+                 not sent",
+            );
+            self.transport.wipe_request();
+            self.transport.forget_connection();
+            self.phase = Phase::Failed(error);
+            return Err(error);
+        }
         self.unsent = Some((method, with_token));
         self.policy.sent(step, with_token);
         Ok(Ask::Send { deadline })
@@ -495,6 +566,13 @@ impl Client {
         let decision = self
             .policy
             .judge(now, event, &mut self.transport, &mut self.diagnostics);
+        // The exchange is judged: the request (it carries the token) and the response (it may
+        // carry the token or credentials) are no longer needed, except a metadata body that the
+        // host reads after `Done`.
+        self.transport.wipe_request();
+        if !matches!(decision, Decision::Finish(Outcome::Body(_))) {
+            self.transport.wipe_response();
+        }
         match decision {
             Decision::Continue => self.transport.ready(),
             Decision::Wait(until) => self.transport.wait(until),

@@ -206,6 +206,8 @@ static int report_already_there(drv *driver, imds_client *client, imds_result *r
         ssize_t n = recv(driver->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
             *result = imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            /* Whatever came may hold a token: wiped as a receive's bytes are. */
+            explicit_bzero(buf, (size_t)n);
             return 1;
         }
         if (n == 0) {
@@ -276,7 +278,10 @@ static imds_result do_receive(drv *driver, imds_client *client, const imds_actio
         }
         ssize_t n = recv(driver->fd, buf, sizeof buf, 0);
         if (n > 0) {
-            return imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            imds_result result = imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            /* The bytes may hold the token or credentials: the client keeps its own copy. */
+            explicit_bzero(buf, (size_t)n);
+            return result;
         }
         if (n == 0) {
             return imds_client_handle_eof(client, drv_now_ms());

@@ -157,6 +157,8 @@ static int report_already_there(job *j)
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         (void)imds_client_handle_data(j->client, now_ms(), buf, (size_t)n);
+        /* Whatever came may hold a token: wiped as a receive's bytes are. */
+        explicit_bzero(buf, (size_t)n);
     } else if (n == 0) {
         (void)imds_client_handle_eof(j->client, now_ms());
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -350,6 +352,8 @@ static void on_ready(job *j)
         ssize_t n = recv(j->fd, buf, sizeof buf, 0);
         if (n > 0) {
             (void)imds_client_handle_data(j->client, now, buf, (size_t)n);
+            /* The bytes may hold the token or credentials: the client keeps its own copy. */
+            explicit_bzero(buf, (size_t)n);
         } else if (n == 0) {
             (void)imds_client_handle_eof(j->client, now);
         } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {

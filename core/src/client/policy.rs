@@ -60,6 +60,7 @@ use crate::endpoint::TOKEN_PATH;
 use crate::error::{ConnectProblem, Context, Error, ErrorKind, FallbackReason, Step};
 use crate::http::{Head, Request};
 use crate::role::{self, RoleName};
+use crate::secret::CLIENT_SECRETS;
 use crate::settings::names::Source;
 use crate::settings::{CredentialsApi, Settings};
 use crate::text::ShortText;
@@ -176,7 +177,7 @@ impl Operation {
     }
 }
 
-/// The policy's state. `Debug` shows neither the token nor the secrets.
+/// The policy's state. `Debug` shows neither the token nor the secrets (their lengths only).
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
     settings: Settings,
@@ -185,7 +186,10 @@ pub(crate) struct Policy {
     sticky_v1: bool,
     role: Option<RoleName>,
     api: ApiVersion,
-    credentials: Option<Credentials>,
+    /// The last good credentials when `has_credentials`, else empty. One slot, written in place
+    /// (never moved in), wiped when replaced, on reset and on drop.
+    credentials: Credentials,
+    has_credentials: bool,
     paused_until: Option<Instant>,
     operation: Operation,
 }
@@ -200,7 +204,8 @@ impl Policy {
             sticky_v1: false,
             role: None,
             api: ApiVersion::initial(settings.credentials_api.value),
-            credentials: None,
+            credentials: Credentials::default(),
+            has_credentials: false,
             paused_until: None,
             operation: Operation::new(OperationKind::Metadata),
         }
@@ -212,17 +217,28 @@ impl Policy {
     }
 
     /// The last good credentials.
-    pub(crate) const fn credentials(&self) -> Option<&Credentials> {
-        self.credentials.as_ref()
+    pub(crate) fn credentials(&self) -> Option<&Credentials> {
+        self.has_credentials.then_some(&self.credentials)
     }
 
-    /// Forgets everything learned from IMDS.
+    /// The secrets the client holds (the token, the secret key and the session token; empty when
+    /// absent), which no request path or error may carry.
+    pub(crate) fn secrets(&self) -> [&str; CLIENT_SECRETS] {
+        [
+            self.token.value(),
+            self.credentials.secret_access_key(),
+            self.credentials.session_token(),
+        ]
+    }
+
+    /// Forgets everything learned from IMDS, wiping the token and the credentials.
     pub(crate) fn forget(&mut self) {
         self.token.clear();
         self.sticky_v1 = false;
         self.role = None;
         self.api = ApiVersion::initial(self.settings.credentials_api.value);
-        self.credentials = None;
+        self.credentials.wipe();
+        self.has_credentials = false;
         self.paused_until = None;
     }
 
@@ -235,7 +251,7 @@ impl Policy {
         wall: UnixTime,
         diagnostics: &mut DiagnosticQueue,
     ) -> bool {
-        if let Some(cached) = &self.credentials {
+        if let Some(cached) = self.credentials() {
             let refresh_window = i64::from(self.settings.refresh_window_secs.value);
             let refresh_at = cached.expiration().add_secs(-refresh_window);
             let paused = self.paused_until.is_some_and(|until| now < until);
@@ -446,7 +462,7 @@ impl Policy {
                 }
             }
             (Step::Token, 401) => self.retry_or_fail(now, step, status, diagnostics),
-            (Step::RoleName, 200) => match role::parse_role_list(body) {
+            (Step::RoleName, 200) => match role::parse_role_list(body, &self.secrets()) {
                 Ok(name) => {
                     self.role = Some(name);
                     self.confirm_extended_api();
@@ -523,21 +539,22 @@ impl Policy {
         let OperationKind::Credentials { wall } = self.operation.kind else {
             return Decision::Continue;
         };
-        let credentials = match crate::json::parse_credentials(body) {
-            Ok(credentials) => credentials,
-            Err(error) => return self.fail(now, error, diagnostics),
-        };
+        // Parsed into a scratch value on this stack frame (wiped when it goes out of scope), then
+        // copied into the one slot: the last good credentials stay until the new ones are whole.
+        let mut parsed = Credentials::default();
+        if let Err(error) = crate::json::parse_credentials(body, &self.secrets(), &mut parsed) {
+            return self.fail(now, error, diagnostics);
+        }
         self.confirm_extended_api();
-        if credentials.expiration() <= wall {
+        self.credentials.replace_with(&parsed);
+        self.has_credentials = true;
+        if parsed.expiration() <= wall {
             let secs =
                 EXPIRATION_EXTENSION_SECS + self.jitter.below(EXPIRATION_EXTENSION_SPREAD_SECS + 1);
-            let extended = wall.add_secs(i64::try_from(secs).unwrap_or(i64::MAX));
-            self.credentials = Some(credentials.with_expiration(extended));
+            self.credentials.expiration = wall.add_secs(i64::try_from(secs).unwrap_or(i64::MAX));
             diagnostics.push(Diagnostic::ExpirationExtended {
                 minutes: minutes_rounded_up(secs * 1_000),
             });
-        } else {
-            self.credentials = Some(credentials);
         }
         self.paused_until = None;
         Decision::Finish(Outcome::Credentials)
@@ -619,7 +636,7 @@ impl Policy {
     fn fail(&mut self, now: Instant, error: Error, diagnostics: &mut DiagnosticQueue) -> Decision {
         let credentials_operation =
             matches!(self.operation.kind, OperationKind::Credentials { .. });
-        if !(credentials_operation && self.credentials.is_some()) {
+        if !(credentials_operation && self.has_credentials) {
             return Decision::Fail(error);
         }
         let until = self

@@ -25,6 +25,7 @@ use core::ops::Range;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::http::{self, Head, Progress, ReadError, ResponseReader};
+use crate::secret::{self, Redacted};
 use crate::time::Instant;
 
 /// Receive buffer: a response (head and body) larger than this is [`ErrorKind::ResponseTooLarge`].
@@ -151,8 +152,10 @@ enum Io {
     Waiting { until: Instant },
 }
 
-/// The connection, the pending action and the buffers. `Debug` shows neither buffer (the request
-/// carries the IMDSv2 token, the response may carry credentials).
+/// The connection, the pending action and the buffers. `Debug` shows the buffers' lengths only
+/// (the request carries the IMDSv2 token, the response may carry it or credentials). Both buffers
+/// are wiped when their content is replaced or no longer needed, and when the transport is
+/// dropped.
 #[derive(Clone)]
 pub(crate) struct Transport {
     connection: Connection,
@@ -162,8 +165,10 @@ pub(crate) struct Transport {
     /// The current request was already re-sent once on a new connection.
     resent_on_stale_connection: bool,
     send_len: usize,
-    /// Where the request target lies in `send`.
+    /// Where the request target lies in `send` (empty once the request is wiped).
     target: Range<usize>,
+    /// Bytes of `send` from here on are zero (as in `ResponseReader`).
+    send_dirty: usize,
     send: [u8; SEND_CAPACITY],
     reader: ResponseReader<RECEIVE_CAPACITY>,
 }
@@ -173,7 +178,15 @@ impl fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("connection", &self.connection)
             .field("io", &self.io)
+            .field("request", &Redacted(self.send_len))
+            .field("response", &Redacted(self.reader.buffered()))
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        secret::wipe_bytes(&mut self.send);
     }
 }
 
@@ -187,6 +200,7 @@ impl Transport {
             resent_on_stale_connection: false,
             send_len: 0,
             target: 0..0,
+            send_dirty: 0,
             send: [0; SEND_CAPACITY],
             reader: ResponseReader::new(),
         }
@@ -260,21 +274,26 @@ impl Transport {
         endpoint: &Endpoint,
         request: &http::Request<'_>,
     ) -> Result<Instant, Error> {
+        self.wipe_request();
+        self.reader.wipe();
         let written = http::write_request(&mut self.send, endpoint, request).map_err(|_| {
+            // Some of it may have been written.
+            self.send_dirty = SEND_CAPACITY;
             Error::detail(
                 ErrorKind::InvalidArgument,
                 "the request does not fit the send buffer",
             )
         })?;
         self.send_len = written.len;
+        self.send_dirty = written.len;
         self.target = written.target;
-        self.reader.reset();
         let deadline = self.action_deadline(now);
         self.io = Io::Sending { deadline };
         Ok(deadline)
     }
 
-    /// The target of the last request written (for diagnostics; it never contains the token).
+    /// The target of the request written, until it is wiped (for diagnostics and the check that
+    /// no secret goes into a path; it never contains the token header).
     pub(crate) fn target(&self) -> &str {
         self.send
             .get(self.target.clone())
@@ -285,6 +304,28 @@ impl Transport {
     /// The request to send, while [`Ask::Send`] is pending.
     pub(crate) fn send_data(&self) -> &[u8] {
         self.send.get(..self.send_len).unwrap_or(&[])
+    }
+
+    /// The request was sent, or will not be: overwrites it (it carries the token).
+    pub(crate) fn wipe_request(&mut self) {
+        if let Some(held) = self.send.get_mut(..self.send_dirty) {
+            secret::wipe_bytes(held);
+        }
+        self.send_len = 0;
+        self.send_dirty = 0;
+        self.target = 0..0;
+    }
+
+    /// The response was used, or will not be: overwrites it (it may carry the token or
+    /// credentials).
+    pub(crate) fn wipe_response(&mut self) {
+        self.reader.wipe();
+    }
+
+    /// Both buffers whole, to check in tests that they were wiped.
+    #[cfg(test)]
+    pub(crate) fn raw_buffers(&self) -> (&[u8; SEND_CAPACITY], &[u8; RECEIVE_CAPACITY]) {
+        (&self.send, self.reader.raw_buffer())
     }
 
     /// Which action the host is carrying out (`None` when it is asked for nothing, is waiting
@@ -358,7 +399,7 @@ impl Transport {
     /// Discards what came on the connection, which must close.
     fn unsolicited(&mut self, len: usize) -> Event {
         self.mark_must_close();
-        self.reader.reset();
+        self.reader.wipe();
         self.io = Io::Ready;
         Event::Unsolicited { len }
     }
