@@ -108,6 +108,14 @@ pub enum Diagnostic {
         /// How many bytes the host reported (the first read of them).
         len: usize,
     },
+    /// The answer to a request other than the token request carried the token's TTL header: it
+    /// answers an earlier token request, so IMDS's answers are out of order. The connection was
+    /// closed, the answer discarded and the token (taken from an answer that was not the token
+    /// request's) dropped; the request goes again on a new connection.
+    AnswerOutOfOrder {
+        /// The request that got the token's answer.
+        step: Step,
+    },
 }
 
 impl Diagnostic {
@@ -123,6 +131,7 @@ impl Diagnostic {
             | Self::HopLimitHint
             | Self::TokenDropped
             | Self::UnsolicitedBytes { .. }
+            | Self::AnswerOutOfOrder { .. }
             | Self::ExpirationExtended { .. }
             | Self::UsingLastGoodCredentials { .. } => Level::Warn,
         }
@@ -192,6 +201,12 @@ impl fmt::Display for Diagnostic {
                 f,
                 "IMDS sent {len} bytes that no request asked for: closed the connection and \
                  discarded them"
+            ),
+            Self::AnswerOutOfOrder { step } => write!(
+                f,
+                "IMDS answered the {} with a token (its answers are out of order): closed the \
+                 connection, dropped the token and discarded the answer",
+                step.as_str()
             ),
         }
     }

@@ -157,3 +157,119 @@ fn bytes_on_every_connection_use_up_the_attempts() {
     );
     assert!(requests(&diagnostics(&mut c)).is_empty());
 }
+
+/// The request line (first line) of each request.
+fn request_line(request: &str) -> &str {
+    request.lines().next().unwrap_or("")
+}
+
+/// The server wrote one whole response before any request, and it arrived only once the token
+/// request was sent: it looks exactly like the token's answer and is taken for it. The real
+/// token's answer then arrives as the answer to the role-list request. Its body, the token IMDS
+/// issued (a valid IAM name, as a real token often is), must never become the role name: it would
+/// go into the next request's path and the trace. The answer carries the token's TTL header, which
+/// no metadata answer has: it is refused as out of order, the connection closed, the token taken
+/// from it dropped, and the exchange starts again on a new connection.
+fn a_single_early_response_taken_for_the_token(early: &[u8]) {
+    assert!(imds_core::role::is_valid_iam_name(TOKEN));
+    let mut c = client();
+    c.start_credentials(t(0), WALL).unwrap();
+    let mut sent = Vec::new();
+    // Drained after each exchange: the queue keeps only the last few.
+    let mut log = Vec::new();
+    expect_connect!(c, at 0);
+    sent.push(expect_send!(c, at 0, contains "PUT /latest/api/token"));
+    feed!(c, at 1, early);
+    log.extend(diagnostics(&mut c));
+    sent.push(expect_send!(c, at 1, contains "GET /latest/meta-data/iam/security-credentials/ "));
+    // The answer to the token request.
+    feed!(c, at 2, token_ok(21_600));
+    let until = expect_wait!(c, at 2);
+    log.extend(diagnostics(&mut c));
+    expect_close!(c, at until);
+    expect_connect!(c, at until);
+    // The token taken from the early response is not used again.
+    sent.push(expect_send!(c, at until, contains "PUT /latest/api/token"));
+    feed!(c, at until, token_ok(21_600));
+    log.extend(diagnostics(&mut c));
+    let role =
+        expect_send!(c, at until, contains "GET /latest/meta-data/iam/security-credentials/ ");
+    assert!(role.contains(&format!("x-aws-ec2-metadata-token: {TOKEN}\r\n")));
+    sent.push(role);
+    feed!(c, at until, ok(ROLE));
+    sent.push(expect_send!(c, at until, contains "security-credentials/my-role "));
+    feed!(c, at until, credentials_ok());
+    expect_done!(c, at until);
+    for request in &sent {
+        assert!(!request_line(request).contains(TOKEN), "{request}");
+    }
+    log.extend(diagnostics(&mut c));
+    for diagnostic in &log {
+        assert!(!diagnostic.to_string().contains(TOKEN), "{diagnostic}");
+        assert!(!format!("{diagnostic:?}").contains(TOKEN), "{diagnostic:?}");
+    }
+    assert_eq!(
+        requests(&log),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/iam/security-credentials/",
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/iam/security-credentials/",
+            "GET /latest/meta-data/iam/security-credentials/my-role",
+        ]
+    );
+    assert!(log.iter().any(|d| d.to_string()
+        == "IMDS answered the role name request with a token (its answers are out of order): \
+            closed the connection, dropped the token and discarded the answer"));
+}
+
+#[test]
+fn an_early_token_answer_never_lets_the_issued_token_into_a_path() {
+    let body = "early-token";
+    let early = format!(
+        "HTTP/1.1 200 OK\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    a_single_early_response_taken_for_the_token(early.as_bytes());
+}
+
+#[test]
+fn an_early_role_list_answer_never_lets_the_issued_token_into_a_path() {
+    a_single_early_response_taken_for_the_token(&ok("demo-role"));
+}
+
+#[test]
+fn a_token_answering_a_metadata_request_is_never_the_body() {
+    let mut c = client();
+    c.start_get(t(0), "instance-id").unwrap();
+    expect_connect!(c, at 0);
+    expect_send!(c, at 0, contains "PUT /latest/api/token");
+    feed!(c, at 1, ok("early-token"));
+    expect_send!(c, at 1, contains "GET /latest/meta-data/instance-id");
+    feed!(c, at 2, token_ok(21_600));
+    let mut at = expect_wait!(c, at 2);
+    expect_close!(c, at at);
+    expect_connect!(c, at at);
+    expect_send!(c, at at, contains "PUT /latest/api/token");
+    feed!(c, at at, token_ok(21_600));
+    // An IMDS that keeps answering with tokens uses up the attempts, then the error says why.
+    for attempt in 1..=3 {
+        expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
+        feed!(c, at at, token_ok(21_600));
+        if attempt < 3 {
+            at = expect_wait!(c, at at);
+            expect_close!(c, at at);
+            expect_connect!(c, at at);
+            expect_send!(c, at at, contains "PUT /latest/api/token");
+            feed!(c, at at, token_ok(21_600));
+        }
+    }
+    let error = expect_error!(c, at at, ErrorKind::MalformedResponse);
+    assert!(!error.to_string().contains(TOKEN));
+    assert_eq!(
+        error.to_string(),
+        "malformed HTTP response from IMDS: IMDS answered with a token where no token was asked \
+         for, on every attempt (its answers are out of order); each connection was closed"
+    );
+    assert_eq!(c.body(), None);
+}

@@ -40,7 +40,11 @@
 //!
 //! Bytes no request asked for (before a request was written, or behind a whole answer) are a
 //! protocol error for that connection: it is closed, what came on it is discarded, and the
-//! request is retried on a new one like a 5xx (else fail `MalformedResponse`). A response too
+//! request is retried on a new one like a 5xx (else fail `MalformedResponse`). So is an answer
+//! to a role list, credentials or metadata request that carries the token's TTL header: it
+//! answers an earlier token request (a response written early was taken for that one's answer),
+//! so the token taken from it is dropped too, and the body, a token IMDS issued, is never used
+//! as a role name, path or metadata body. A response too
 //! large or malformed fails at once. An IMDSv1 fallback is refused with `V1FallbackBlocked` when
 //! `v1_disabled` is set.
 //!
@@ -82,6 +86,9 @@ pub const EXPIRATION_EXTENSION_SPREAD_SECS: u64 = 5 * 60;
 /// The message of the error when bytes no request asked for kept coming until attempts ran out.
 const UNSOLICITED: &str =
     "IMDS sent bytes that no request asked for, on every attempt; each connection was closed";
+
+const OUT_OF_ORDER: &str = "IMDS answered with a token where no token was asked for, on every \
+     attempt (its answers are out of order); each connection was closed";
 
 const LEGACY_BASE: &str = "/latest/meta-data/iam/security-credentials/";
 const EXTENDED_BASE: &str = "/latest/meta-data/iam/security-credentials-extended/";
@@ -347,6 +354,23 @@ impl Policy {
     ) -> Decision {
         let step = self.operation.step;
         match event {
+            // Only a token's answer carries the token's TTL header: this one answers an earlier
+            // token request, so what was taken for that request's answer was not, nor is the token
+            // taken from it. Its body (a token IMDS issued) must never become a role name, a path
+            // or a metadata body.
+            Event::Response(head) if step != Step::Token && head.token_ttl_secs.is_some() => {
+                transport.discard_connection();
+                self.token.clear();
+                diagnostics.push(Diagnostic::AnswerOutOfOrder { step });
+                match self.schedule_retry(now, step, 0, diagnostics) {
+                    Some(until) => Decision::Wait(until),
+                    None => self.fail(
+                        now,
+                        Error::detail(ErrorKind::MalformedResponse, OUT_OF_ORDER),
+                        diagnostics,
+                    ),
+                }
+            }
             Event::Response(head) => self.on_response(now, head, transport, diagnostics),
             Event::TooLarge { status } => self.fail(
                 now,

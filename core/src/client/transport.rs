@@ -396,6 +396,12 @@ impl Transport {
         }
     }
 
+    /// The response just read cannot be trusted (it answers another request): the connection
+    /// must close.
+    pub(crate) fn discard_connection(&mut self) {
+        self.mark_must_close();
+    }
+
     /// Discards what came on the connection, which must close.
     fn unsolicited(&mut self, len: usize) -> Event {
         self.mark_must_close();
