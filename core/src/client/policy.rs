@@ -362,14 +362,7 @@ impl Policy {
                 transport.discard_connection();
                 self.token.clear();
                 diagnostics.push(Diagnostic::AnswerOutOfOrder { step });
-                match self.schedule_retry(now, step, 0, diagnostics) {
-                    Some(until) => Decision::Wait(until),
-                    None => self.fail(
-                        now,
-                        Error::detail(ErrorKind::MalformedResponse, OUT_OF_ORDER),
-                        diagnostics,
-                    ),
-                }
+                self.retry_on_a_new_connection(now, step, OUT_OF_ORDER, diagnostics)
             }
             Event::Response(head) => self.on_response(now, head, transport, diagnostics),
             Event::TooLarge { status } => self.fail(
@@ -384,14 +377,7 @@ impl Policy {
             ),
             Event::Unsolicited { len } => {
                 diagnostics.push(Diagnostic::UnsolicitedBytes { len });
-                match self.schedule_retry(now, step, 0, diagnostics) {
-                    Some(until) => Decision::Wait(until),
-                    None => self.fail(
-                        now,
-                        Error::detail(ErrorKind::MalformedResponse, UNSOLICITED),
-                        diagnostics,
-                    ),
-                }
+                self.retry_on_a_new_connection(now, step, UNSOLICITED, diagnostics)
             }
             Event::Failed {
                 failure: Failure::Timeout,
@@ -414,6 +400,26 @@ impl Policy {
                 let error = self.transport_error(failure, step);
                 self.fail(now, error, diagnostics)
             }
+        }
+    }
+
+    /// What came on the connection answers no request it carried (the transport closes it): the
+    /// request is retried on a new one within the attempts, else the operation fails with
+    /// `MalformedResponse` and `detail`.
+    fn retry_on_a_new_connection(
+        &mut self,
+        now: Instant,
+        step: Step,
+        detail: &'static str,
+        diagnostics: &mut DiagnosticQueue,
+    ) -> Decision {
+        match self.schedule_retry(now, step, 0, diagnostics) {
+            Some(until) => Decision::Wait(until),
+            None => self.fail(
+                now,
+                Error::detail(ErrorKind::MalformedResponse, detail),
+                diagnostics,
+            ),
         }
     }
 
