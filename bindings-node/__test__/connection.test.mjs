@@ -99,7 +99,7 @@ async function loopTurns() {
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
 }
 
-test('an answer nobody asked for, arriving on the kept connection between operations, is discarded: the next request goes on a new connection', async (t) => {
+test('an answer nobody asked for, arriving on the kept connection between operations, is discarded: the next request goes on a new connection, with a new token', async (t) => {
   const mock = await startMock({ metadata: { 'instance-id': 'i-0fresh' } })
   const forwarder = await startForwarder(mock.port)
   t.after(async () => {
@@ -127,11 +127,15 @@ test('an answer nobody asked for, arriving on the kept connection between operat
   assert.deepEqual(byConnection(mock), [
     '1 PUT /latest/api/token',
     '1 GET /latest/meta-data/placement/region',
+    // The token came on the connection that brought the stray answer: it is dropped with it.
+    '2 PUT /latest/api/token',
     '2 GET /latest/meta-data/instance-id',
   ])
   assert.deepEqual(
     messages.filter((m) => /no request asked for/.test(m)),
-    [`IMDS sent ${unsolicited.length} bytes that no request asked for: closed the connection and discarded them`],
+    [
+      `IMDS sent ${unsolicited.length} bytes that no request asked for: closed the connection, discarded them and dropped the token that came on it`,
+    ],
   )
 })
 

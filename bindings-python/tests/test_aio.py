@@ -275,8 +275,10 @@ def test_an_answer_arriving_on_the_kept_connection_between_operations_is_discard
     messages, body = asyncio.run(_region_then_instance_id(mock, between))
     assert body == b"i-0123456789abcdef0", "the real answer, not the unsolicited one"
     assert sum("no request asked for" in m for m in messages) == 1, messages
-    last = mock.requests()[-1]
-    assert (last["path"], last["connection"]) == ("/latest/meta-data/instance-id", 2)
+    assert [(r["connection"], r["path"]) for r in mock.requests()[-2:]] == [
+        (2, "/latest/api/token"),
+        (2, "/latest/meta-data/instance-id"),
+    ]
 
 
 def test_reset_after_accept_is_one_error_after_the_attempts(start_mock: Callable[..., Mock]) -> None:

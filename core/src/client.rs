@@ -18,12 +18,11 @@
 //!
 //! The client holds the IMDSv2 token and the credentials' secret access key and session token. No
 //! diagnostic, error or request path carries them, whatever the server sends: a role list that
-//! contains one is refused, so is a token's answer to another request (below), a request whose
-//! path would contain one is not sent, and the `Code` and `Message` of a refused credentials
-//! document come redacted and escaped. The token, the credentials and the send and receive
-//! buffers are overwritten when replaced or no longer needed, on [`Client::reset`] and when the
-//! client is dropped; `Debug` shows them by length only. See [`crate::secret`] for what cannot be
-//! wiped.
+//! contains one is refused, a request whose path would contain one is not sent, and the `Code`
+//! and `Message` of a refused credentials document come redacted and escaped. The token, the
+//! credentials and the send and receive buffers are overwritten when replaced or no longer
+//! needed, on [`Client::reset`] and when the client is dropped; `Debug` shows them by length
+//! only. See [`crate::secret`] for what cannot be wiped.
 //!
 //! # Connections
 //!
@@ -40,10 +39,10 @@
 //! stream, an error) instead of writing. Bytes that come when no request is outstanding, then or
 //! behind a complete response, are a protocol error for that connection: the client discards
 //! them, closes it, and sends the request on a new one within the attempts (a warning diagnostic
-//! says so). An answer to any request but the token request that carries the token's TTL header
-//! answers an earlier token request (an early response was taken for that one's answer): it is
-//! refused the same way, and the token taken from the early response is dropped. A kept
-//! connection the server closed while idle is replaced without costing an attempt.
+//! says so); a token whose answer came on that connection is dropped with it. A response written
+//! before its request but arriving after the request was sent cannot be told from the answer
+//! (see the transport's module docs). A kept connection the server closed while idle is replaced
+//! without costing an attempt.
 //!
 //! # Time
 //!

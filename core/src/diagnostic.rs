@@ -103,18 +103,13 @@ pub enum Diagnostic {
     /// The extended credentials API is not available; using the legacy API from now on.
     ExtendedApiUnavailable,
     /// Bytes came that no request asked for (before a request was written, or behind a whole
-    /// response): the connection was closed and what came on it discarded.
+    /// response): the connection was closed and what came on it discarded, the IMDSv2 token
+    /// read on it included (its answer may have been one of those stray responses).
     UnsolicitedBytes {
         /// How many bytes the host reported (the first read of them).
         len: usize,
-    },
-    /// The answer to a request other than the token request carried the token's TTL header: it
-    /// answers an earlier token request, so IMDS's answers are out of order. The connection was
-    /// closed, the answer discarded and the token (taken from an answer that was not the token
-    /// request's) dropped; the request goes again on a new connection.
-    AnswerOutOfOrder {
-        /// The request that got the token's answer.
-        step: Step,
+        /// Whether the token the client held came on that connection and was dropped.
+        token_dropped: bool,
     },
 }
 
@@ -131,7 +126,6 @@ impl Diagnostic {
             | Self::HopLimitHint
             | Self::TokenDropped
             | Self::UnsolicitedBytes { .. }
-            | Self::AnswerOutOfOrder { .. }
             | Self::ExpirationExtended { .. }
             | Self::UsingLastGoodCredentials { .. } => Level::Warn,
         }
@@ -197,16 +191,21 @@ impl fmt::Display for Diagnostic {
             Self::ExtendedApiUnavailable => {
                 f.write_str("the extended credentials API is not available; using the legacy API")
             }
-            Self::UnsolicitedBytes { len } => write!(
+            Self::UnsolicitedBytes {
+                len,
+                token_dropped: false,
+            } => write!(
                 f,
                 "IMDS sent {len} bytes that no request asked for: closed the connection and \
                  discarded them"
             ),
-            Self::AnswerOutOfOrder { step } => write!(
+            Self::UnsolicitedBytes {
+                len,
+                token_dropped: true,
+            } => write!(
                 f,
-                "IMDS answered the {} with a token (its answers are out of order): closed the \
-                 connection, dropped the token and discarded the answer",
-                step.as_str()
+                "IMDS sent {len} bytes that no request asked for: closed the connection, \
+                 discarded them and dropped the token that came on it"
             ),
         }
     }

@@ -2,7 +2,9 @@
 //! connection before a request is written, or behind a complete response) are a protocol error
 //! for that connection. It is closed, whatever came on it is discarded (a complete response
 //! included: the connection can no longer tell which answer is whose), and the request goes on a
-//! new connection within the attempts, with a warning.
+//! new connection within the attempts, with a warning. A token whose answer came on that
+//! connection is dropped with it (that answer may have been a response written before the token
+//! request); a token from another connection is kept.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,10 +26,32 @@ fn found_before_sending(c: &mut Client, at: u64, bytes: &[u8]) {
     c.handle_data(t(at), bytes).unwrap();
 }
 
+/// A token answer carrying `token`; `close` adds `Connection: close`.
+fn token_answer(token: &str, close: bool) -> Vec<u8> {
+    let close = if close { "Connection: close\r\n" } else { "" };
+    format!(
+        "HTTP/1.1 200 OK\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\n{close}\
+         Content-Length: {}\r\n\r\n{token}",
+        token.len()
+    )
+    .into_bytes()
+}
+
+/// The warning for `len` stray bytes, when the token that came on their connection was dropped
+/// (`token_dropped`) or not.
+fn warning(len: usize, token_dropped: bool) -> String {
+    let what = if token_dropped {
+        "closed the connection, discarded them and dropped the token that came on it"
+    } else {
+        "closed the connection and discarded them"
+    };
+    format!("IMDS sent {len} bytes that no request asked for: {what}")
+}
+
 fn unsolicited(log: &[Diagnostic]) -> Vec<usize> {
     log.iter()
         .filter_map(|d| match d {
-            Diagnostic::UnsolicitedBytes { len } => Some(*len),
+            Diagnostic::UnsolicitedBytes { len, .. } => Some(*len),
             _ => None,
         })
         .collect()
@@ -55,11 +79,10 @@ fn a_response_waiting_on_a_new_connection_is_never_taken_for_the_answer() {
     expect_done!(c, at until);
     let log = diagnostics(&mut c);
     assert_eq!(unsolicited(&log), [early.len()]);
-    assert!(log.iter().any(|d| d.to_string()
-        == format!(
-            "IMDS sent {} bytes that no request asked for: closed the connection and discarded them",
-            early.len()
-        )));
+    assert!(
+        log.iter()
+            .any(|d| d.to_string() == warning(early.len(), false))
+    );
     // The request the host did not write is not in the trace.
     assert_eq!(
         requests(&log),
@@ -104,13 +127,19 @@ fn a_response_arriving_on_a_kept_connection_between_operations_is_discarded() {
     let until = expect_wait!(c, at 10_000);
     expect_close!(c, at until);
     expect_connect!(c, at until);
+    // The token came on that connection: it is dropped with it, and a new one asked for.
+    expect_send!(c, at until, contains "PUT /latest/api/token");
+    feed!(c, at until, token_ok(21_600));
     expect_send!(c, at until, contains "GET /latest/meta-data/instance-id", "x-aws-ec2-metadata-token: ");
     feed!(c, at until, ok("i-1"));
     expect_done!(c, at until);
     assert_eq!(c.body(), Some(&b"i-1"[..]));
     let log = diagnostics(&mut c);
     assert_eq!(unsolicited(&log), [ok("not-the-answer").len()]);
-    assert_eq!(requests(&log), ["GET /latest/meta-data/instance-id"]);
+    assert_eq!(
+        requests(&log),
+        ["PUT /latest/api/token", "GET /latest/meta-data/instance-id"]
+    );
 }
 
 #[test]
@@ -158,118 +187,116 @@ fn bytes_on_every_connection_use_up_the_attempts() {
     assert!(requests(&diagnostics(&mut c)).is_empty());
 }
 
-/// The request line (first line) of each request.
-fn request_line(request: &str) -> &str {
-    request.lines().next().unwrap_or("")
+/// The rest of a credentials exchange once the token request was answered with [`TOKEN`]: the
+/// role list and the credentials, each request carrying that token.
+#[track_caller]
+fn role_and_credentials(c: &mut Client, at: u64) -> Vec<String> {
+    let role = expect_send!(*c, at at, contains "GET /latest/meta-data/iam/security-credentials/ ");
+    assert!(role.contains(&format!("x-aws-ec2-metadata-token: {TOKEN}\r\n")));
+    feed!(*c, at at, ok(ROLE));
+    let credentials = expect_send!(*c, at at, contains "security-credentials/my-role ");
+    assert!(credentials.contains(&format!("x-aws-ec2-metadata-token: {TOKEN}\r\n")));
+    feed!(*c, at at, credentials_ok());
+    expect_done!(*c, at at);
+    vec![role, credentials]
 }
 
-/// The server wrote one whole response before any request, and it arrived only once the token
-/// request was sent: it looks exactly like the token's answer and is taken for it. The real
-/// token's answer then arrives as the answer to the role-list request. Its body, the token IMDS
-/// issued (a valid IAM name, as a real token often is), must never become the role name: it would
-/// go into the next request's path and the trace. The answer carries the token's TTL header, which
-/// no metadata answer has: it is refused as out of order, the connection closed, the token taken
-/// from it dropped, and the exchange starts again on a new connection.
-fn a_single_early_response_taken_for_the_token(early: &[u8]) {
-    assert!(imds_core::role::is_valid_iam_name(TOKEN));
+#[test]
+fn a_token_whose_connection_then_brings_stray_bytes_is_dropped() {
+    // A response the server wrote before any request reaches the client only once the token
+    // request was sent: it is taken for the token's answer (nothing in HTTP/1.1 tells them
+    // apart). The real answer is on the connection when the next request is about to be
+    // written: stray bytes, so the token read on that connection is suspect and dropped.
     let mut c = client();
     c.start_credentials(t(0), WALL).unwrap();
-    let mut sent = Vec::new();
-    // Drained after each exchange: the queue keeps only the last few.
-    let mut log = Vec::new();
     expect_connect!(c, at 0);
-    sent.push(expect_send!(c, at 0, contains "PUT /latest/api/token"));
-    feed!(c, at 1, early);
-    log.extend(diagnostics(&mut c));
-    sent.push(expect_send!(c, at 1, contains "GET /latest/meta-data/iam/security-credentials/ "));
-    // The answer to the token request.
-    feed!(c, at 2, token_ok(21_600));
-    let until = expect_wait!(c, at 2);
-    log.extend(diagnostics(&mut c));
+    let mut sent = vec![expect_send!(c, at 0, contains "PUT /latest/api/token")];
+    feed!(c, at 1, token_answer("early-token", false));
+    let real_answer = token_ok(21_600);
+    found_before_sending(&mut c, 1, &real_answer);
+    let until = expect_wait!(c, at 1);
+    // Drained on the way: the queue keeps only the last few.
+    let mut log = diagnostics(&mut c);
     expect_close!(c, at until);
     expect_connect!(c, at until);
-    // The token taken from the early response is not used again.
     sent.push(expect_send!(c, at until, contains "PUT /latest/api/token"));
     feed!(c, at until, token_ok(21_600));
-    log.extend(diagnostics(&mut c));
-    let role =
-        expect_send!(c, at until, contains "GET /latest/meta-data/iam/security-credentials/ ");
-    assert!(role.contains(&format!("x-aws-ec2-metadata-token: {TOKEN}\r\n")));
-    sent.push(role);
-    feed!(c, at until, ok(ROLE));
-    sent.push(expect_send!(c, at until, contains "security-credentials/my-role "));
-    feed!(c, at until, credentials_ok());
-    expect_done!(c, at until);
+    sent.extend(role_and_credentials(&mut c, until));
     for request in &sent {
-        assert!(!request_line(request).contains(TOKEN), "{request}");
+        assert!(!request.contains("early-token"), "{request}");
     }
     log.extend(diagnostics(&mut c));
-    for diagnostic in &log {
-        assert!(!diagnostic.to_string().contains(TOKEN), "{diagnostic}");
-        assert!(!format!("{diagnostic:?}").contains(TOKEN), "{diagnostic:?}");
-    }
+    assert_eq!(
+        log.iter()
+            .filter(|d| matches!(d, Diagnostic::UnsolicitedBytes { .. }))
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [warning(real_answer.len(), true)]
+    );
     assert_eq!(
         requests(&log),
         [
             "PUT /latest/api/token",
-            "GET /latest/meta-data/iam/security-credentials/",
             "PUT /latest/api/token",
             "GET /latest/meta-data/iam/security-credentials/",
             "GET /latest/meta-data/iam/security-credentials/my-role",
         ]
     );
-    assert!(log.iter().any(|d| d.to_string()
-        == "IMDS answered the role name request with a token (its answers are out of order): \
-            closed the connection, dropped the token and discarded the answer"));
 }
 
 #[test]
-fn an_early_token_answer_never_lets_the_issued_token_into_a_path() {
-    let body = "early-token";
-    let early = format!(
-        "HTTP/1.1 200 OK\r\nx-aws-ec2-metadata-token-ttl-seconds: 21600\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    a_single_early_response_taken_for_the_token(early.as_bytes());
-}
-
-#[test]
-fn an_early_role_list_answer_never_lets_the_issued_token_into_a_path() {
-    a_single_early_response_taken_for_the_token(&ok("demo-role"));
-}
-
-#[test]
-fn a_token_answering_a_metadata_request_is_never_the_body() {
+fn stray_bytes_behind_a_later_answer_drop_the_token_of_that_connection() {
     let mut c = client();
-    c.start_get(t(0), "instance-id").unwrap();
+    c.start_credentials(t(0), WALL).unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
-    feed!(c, at 1, ok("early-token"));
-    expect_send!(c, at 1, contains "GET /latest/meta-data/instance-id");
-    feed!(c, at 2, token_ok(21_600));
-    let mut at = expect_wait!(c, at 2);
-    expect_close!(c, at at);
-    expect_connect!(c, at at);
-    expect_send!(c, at at, contains "PUT /latest/api/token");
-    feed!(c, at at, token_ok(21_600));
-    // An IMDS that keeps answering with tokens uses up the attempts, then the error says why.
-    for attempt in 1..=3 {
-        expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
-        feed!(c, at at, token_ok(21_600));
-        if attempt < 3 {
-            at = expect_wait!(c, at at);
-            expect_close!(c, at at);
-            expect_connect!(c, at at);
-            expect_send!(c, at at, contains "PUT /latest/api/token");
-            feed!(c, at at, token_ok(21_600));
-        }
-    }
-    let error = expect_error!(c, at at, ErrorKind::MalformedResponse);
-    assert!(!error.to_string().contains(TOKEN));
-    assert_eq!(
-        error.to_string(),
-        "malformed HTTP response from IMDS: IMDS answered with a token where no token was asked \
-         for, on every attempt (its answers are out of order); each connection was closed"
+    feed!(c, at 1, token_answer("first-token", false));
+    expect_send!(c, at 1, contains "GET /latest/meta-data/iam/security-credentials/ ", "x-aws-ec2-metadata-token: first-token\r\n");
+    // The role list's answer comes with another response behind it.
+    let mut twice = ok(ROLE);
+    twice.extend_from_slice(&ok("other-role"));
+    feed!(c, at 2, twice);
+    let until = expect_wait!(c, at 2);
+    expect_close!(c, at until);
+    expect_connect!(c, at until);
+    expect_send!(c, at until, contains "PUT /latest/api/token");
+    feed!(c, at until, token_ok(21_600));
+    let sent = role_and_credentials(&mut c, until);
+    assert!(sent.iter().all(|request| !request.contains("first-token")));
+    let log = diagnostics(&mut c);
+    assert!(
+        log.iter()
+            .any(|d| d.to_string() == warning(ok("other-role").len(), true))
     );
-    assert_eq!(c.body(), None);
+}
+
+#[test]
+fn a_token_from_another_connection_is_kept() {
+    // The token's connection closed after its answer (as IMDS closes every connection): stray
+    // bytes on the next connection say nothing about the token, which is used again.
+    let mut c = client();
+    c.start_credentials(t(0), WALL).unwrap();
+    expect_connect!(c, at 0);
+    expect_send!(c, at 0, contains "PUT /latest/api/token");
+    feed!(c, at 1, token_answer(TOKEN, true));
+    expect_close!(c, at 1);
+    expect_connect!(c, at 1);
+    found_before_sending(&mut c, 1, &ok("stray"));
+    let until = expect_wait!(c, at 1);
+    expect_close!(c, at until);
+    expect_connect!(c, at until);
+    role_and_credentials(&mut c, until);
+    let log = diagnostics(&mut c);
+    assert!(
+        log.iter()
+            .any(|d| d.to_string() == warning(ok("stray").len(), false))
+    );
+    assert_eq!(
+        requests(&log),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/iam/security-credentials/",
+            "GET /latest/meta-data/iam/security-credentials/my-role",
+        ]
+    );
 }

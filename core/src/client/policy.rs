@@ -40,12 +40,14 @@
 //!
 //! Bytes no request asked for (before a request was written, or behind a whole answer) are a
 //! protocol error for that connection: it is closed, what came on it is discarded, and the
-//! request is retried on a new one like a 5xx (else fail `MalformedResponse`). So is an answer
-//! to a role list, credentials or metadata request that carries the token's TTL header: it
-//! answers an earlier token request (a response written early was taken for that one's answer),
-//! so the token taken from it is dropped too, and the body, a token IMDS issued, is never used
-//! as a role name, path or metadata body. A response too
-//! large or malformed fails at once. An IMDSv1 fallback is refused with `V1FallbackBlocked` when
+//! request is retried on a new one like a 5xx (else fail `MalformedResponse`). A token whose
+//! answer came on that connection is dropped too: that answer may itself have been a response
+//! written before the token request. What the transport cannot see (an early response arriving
+//! only once the request was sent, taken for its answer; see `super::transport`) the policy does
+//! not guess at from headers: IMDS sends `x-aws-ec2-metadata-token-ttl-seconds` on every answer
+//! to a request that carries a token, not only on the token's. It keeps the secrets it holds out
+//! of paths instead: a role list holding one is refused, and the client sends no request whose
+//! path holds one. A response too large or malformed fails at once. An IMDSv1 fallback is refused with `V1FallbackBlocked` when
 //! `v1_disabled` is set.
 //!
 //! Static stability: when a credentials operation fails and credentials were fetched before, the
@@ -86,9 +88,6 @@ pub const EXPIRATION_EXTENSION_SPREAD_SECS: u64 = 5 * 60;
 /// The message of the error when bytes no request asked for kept coming until attempts ran out.
 const UNSOLICITED: &str =
     "IMDS sent bytes that no request asked for, on every attempt; each connection was closed";
-
-const OUT_OF_ORDER: &str = "IMDS answered with a token where no token was asked for, on every \
-     attempt (its answers are out of order); each connection was closed";
 
 const LEGACY_BASE: &str = "/latest/meta-data/iam/security-credentials/";
 const EXTENDED_BASE: &str = "/latest/meta-data/iam/security-credentials-extended/";
@@ -354,16 +353,6 @@ impl Policy {
     ) -> Decision {
         let step = self.operation.step;
         match event {
-            // Only a token's answer carries the token's TTL header: this one answers an earlier
-            // token request, so what was taken for that request's answer was not, nor is the token
-            // taken from it. Its body (a token IMDS issued) must never become a role name, a path
-            // or a metadata body.
-            Event::Response(head) if step != Step::Token && head.token_ttl_secs.is_some() => {
-                transport.discard_connection();
-                self.token.clear();
-                diagnostics.push(Diagnostic::AnswerOutOfOrder { step });
-                self.retry_on_a_new_connection(now, step, OUT_OF_ORDER, diagnostics)
-            }
             Event::Response(head) => self.on_response(now, head, transport, diagnostics),
             Event::TooLarge { status } => self.fail(
                 now,
@@ -376,7 +365,13 @@ impl Policy {
                 diagnostics,
             ),
             Event::Unsolicited { len } => {
-                diagnostics.push(Diagnostic::UnsolicitedBytes { len });
+                // The token's answer came on this connection too: it may have been a response
+                // written before the token request, so the token is not trusted either.
+                let token_dropped = self.token.came_on(transport.connection_id());
+                if token_dropped {
+                    self.token.clear();
+                }
+                diagnostics.push(Diagnostic::UnsolicitedBytes { len, token_dropped });
                 self.retry_on_a_new_connection(now, step, UNSOLICITED, diagnostics)
             }
             Event::Failed {
@@ -469,7 +464,7 @@ impl Policy {
                 let ttl = head
                     .token_ttl_secs
                     .unwrap_or(self.settings.token_ttl_secs.value);
-                match self.token.store(body, now, ttl) {
+                match self.token.store(body, now, ttl, transport.connection_id()) {
                     Ok(()) => {
                         self.operation.token_attempt = 1;
                         Decision::Continue

@@ -749,6 +749,7 @@ static void test_shared_operations(void)
 }
 
 static int instance_id_requests;
+static int token_requests;
 static int unsolicited_warnings;
 
 static void count_diagnostics(void *context, imds_client *client)
@@ -760,6 +761,7 @@ static void count_diagnostics(void *context, imds_client *client)
     while (imds_client_next_diagnostic(client, (uint8_t *)line, sizeof line, &len, &level) ==
            IMDS_RESULT_OK) {
         instance_id_requests += has_text(line, len, "> GET /latest/meta-data/instance-id");
+        token_requests += has_text(line, len, "> PUT /latest/api/token");
         unsolicited_warnings += level == IMDS_LEVEL_WARN &&
                                 has_text(line, len, "bytes that no request asked for");
     }
@@ -771,6 +773,7 @@ static void count_diagnostics(void *context, imds_client *client)
 static void region_then_instance_id(const char *script, uint64_t seed)
 {
     instance_id_requests = 0;
+    token_requests = 0;
     unsolicited_warnings = 0;
     mock m;
     if (mock_start(mock_path, script, &m) != 0) {
@@ -813,11 +816,12 @@ static void test_server_closes_the_kept_connection(void)
     CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
           instance_id_requests);
     CHECK(unsolicited_warnings == 0, "a close is not unsolicited bytes");
+    CHECK(token_requests == 1, "the token is used again: %d token requests", token_requests);
 }
 
 /* An answer nobody asked for arrives on the kept connection between operations: the driver finds
- * it before writing the next request, the client discards it, closes the connection and sends the
- * request on a new one. */
+ * it before writing the next request, the client discards it, closes the connection, drops the
+ * token that came on it and sends the request on a new one, with a new token. */
 static void test_unsolicited_bytes_on_the_kept_connection(void)
 {
     region_then_instance_id("{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
@@ -827,6 +831,8 @@ static void test_unsolicited_bytes_on_the_kept_connection(void)
     CHECK(unsolicited_warnings == 1, "one warning: %d", unsolicited_warnings);
     CHECK(instance_id_requests == 1, "one request, on the new connection: %d",
           instance_id_requests);
+    CHECK(token_requests == 2, "a new token on the new connection: %d token requests",
+          token_requests);
 }
 
 /* Real exchanges over loopback against imds-mock. */
