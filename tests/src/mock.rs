@@ -2,7 +2,10 @@
 //!
 //! [`MockServer::start`] binds `127.0.0.1` or `[::1]` (any other address is refused), on a free
 //! port, and serves the IMDS paths as its [`Script`] says, one thread per connection, keep-alive
-//! by default; a request without `Host` is answered 400, as HTTP/1.1 requires. Every request is
+//! by default; a request without `Host` is answered 400, as HTTP/1.1 requires. As IMDS does, it
+//! answers every request made with a valid token (any status but 401) with
+//! `x-aws-ec2-metadata-token-ttl-seconds`, the token's remaining lifetime in whole seconds
+//! rounded up (a token answer echoes the TTL asked). Every request is
 //! logged as a [`RequestRecord`] before it is answered, so once a
 //! client has read an answer, [`MockServer::requests`] already shows the request; after the client
 //! is gone, [`MockServer::stop`] waits for the connections to drain and the log is complete.
@@ -951,6 +954,8 @@ fn answer(shared: &Shared, connection: u64, over_limit: bool, request: &Request)
 
 /// The answer the script gives (consuming a matching override).
 fn scripted_answer(state: &mut State, request: &Request) -> Answer {
+    // Looked up before `route` counts this use of the token.
+    let token_secs_left = token_secs_left(state, request);
     let script = &state.script;
     let path = request
         .path
@@ -994,6 +999,13 @@ fn scripted_answer(state: &mut State, request: &Request) -> Answer {
         (None, None, None) => plain(404),
         (None, None, Some(path)) => route(state, request, path),
     };
+    // As IMDS does: every answer to a request made with a valid token says how long the token
+    // has left, whatever the status (a 401 says the token is not valid).
+    if let Some(secs) = token_secs_left
+        && answer.status != 401
+    {
+        answer.headers.push((TTL_HEADER.into(), secs.to_string()));
+    }
     answer.headers.extend(rule.headers.iter().cloned());
     if rule.omit_ttl_header {
         answer
@@ -1005,6 +1017,16 @@ fn scripted_answer(state: &mut State, request: &Request) -> Answer {
     }
     answer.rule = rule;
     answer
+}
+
+/// The whole seconds, rounded up, that the token `request` carries has left: `None` without a
+/// token, or when the mock did not issue it, it expired or it was used up.
+fn token_secs_left(state: &State, request: &Request) -> Option<u64> {
+    let issued = state.tokens.get(request.token.as_deref()?)?;
+    let within_uses = state.script.token_max_uses.is_none_or(|m| issued.uses < m);
+    let left = issued.ttl.checked_sub(issued.issued.elapsed())?;
+    (within_uses && !left.is_zero())
+        .then(|| u64::try_from(left.as_millis().div_ceil(1_000)).unwrap_or(u64::MAX))
 }
 
 fn plain(status: u16) -> Answer {

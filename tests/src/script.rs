@@ -269,7 +269,8 @@ pub struct Override {
     pub then_send: Option<String>,
     /// Wait this long after the answer before sending [`Override::then_send`].
     pub then_send_after_ms: u64,
-    /// Leave out the TTL header on a token answer.
+    /// Leave out the TTL header: on a token answer, or on the answer to a request made with a
+    /// valid token (which carries the token's remaining lifetime, as IMDS's answers do).
     pub omit_ttl_header: bool,
     /// Extra response headers.
     pub headers: Vec<(String, String)>,
