@@ -1127,7 +1127,8 @@ fn route(state: &mut State, request: &Request, path: &str) -> Answer {
     plain(404)
 }
 
-fn reason(status: u16) -> &'static str {
+/// The usual reason phrase of `status`.
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
