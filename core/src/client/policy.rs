@@ -45,10 +45,10 @@
 //! written before the token request. What the transport cannot see (an early response arriving
 //! only once the request was sent, taken for its answer; see `super::transport`) the policy does
 //! not guess at from headers: IMDS sends `x-aws-ec2-metadata-token-ttl-seconds` on every answer
-//! to a request that carries a token, not only on the token's. It keeps the secrets it holds out
-//! of paths instead: a role list holding one is refused, and the client sends no request whose
-//! path holds one. A response too large or malformed fails at once. An IMDSv1 fallback is refused with `V1FallbackBlocked` when
-//! `v1_disabled` is set.
+//! to a request made with a token, not only on the token's. The secrets the client holds stay
+//! out of paths instead: a role list holding one is refused, and the client sends no request
+//! whose path holds one. A response too large or malformed fails at once. An IMDSv1 fallback is
+//! refused with `V1FallbackBlocked` when `v1_disabled` is set.
 //!
 //! Static stability: when a credentials operation fails and credentials were fetched before, the
 //! last good credentials are returned instead and IMDS is not asked again for 10 to 15 minutes.
@@ -372,7 +372,14 @@ impl Policy {
                     self.token.clear();
                 }
                 diagnostics.push(Diagnostic::UnsolicitedBytes { len, token_dropped });
-                self.retry_on_a_new_connection(now, step, UNSOLICITED, diagnostics)
+                match self.schedule_retry(now, step, 0, diagnostics) {
+                    Some(until) => Decision::Wait(until),
+                    None => self.fail(
+                        now,
+                        Error::detail(ErrorKind::MalformedResponse, UNSOLICITED),
+                        diagnostics,
+                    ),
+                }
             }
             Event::Failed {
                 failure: Failure::Timeout,
@@ -395,26 +402,6 @@ impl Policy {
                 let error = self.transport_error(failure, step);
                 self.fail(now, error, diagnostics)
             }
-        }
-    }
-
-    /// What came on the connection answers no request it carried (the transport closes it): the
-    /// request is retried on a new one within the attempts, else the operation fails with
-    /// `MalformedResponse` and `detail`.
-    fn retry_on_a_new_connection(
-        &mut self,
-        now: Instant,
-        step: Step,
-        detail: &'static str,
-        diagnostics: &mut DiagnosticQueue,
-    ) -> Decision {
-        match self.schedule_retry(now, step, 0, diagnostics) {
-            Some(until) => Decision::Wait(until),
-            None => self.fail(
-                now,
-                Error::detail(ErrorKind::MalformedResponse, detail),
-                diagnostics,
-            ),
         }
     }
 

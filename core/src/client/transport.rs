@@ -25,7 +25,7 @@
 //! HTTP/1.1 response names its request) and is taken for it. The checks above narrow that to
 //! one response arriving in that window: a second one, or the real answer behind it, shows up
 //! as bytes behind an answer or before the next request. Nothing in the framing can close the
-//! window; the policy keeps the secrets it holds out of paths and trace lines instead.
+//! window; the client keeps the secrets it holds out of paths and trace lines instead.
 
 use core::fmt;
 use core::ops::Range;
