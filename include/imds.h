@@ -265,14 +265,21 @@ enum imds_action_kind
    */
   IMDS_ACTION_KIND_CONNECT = 1,
   /**
-   * Write all `len` bytes at `data`, then poll again. On failure call
-   * `imds_client_handle_io_error()`; once `deadline_ms` passes, `imds_client_handle_timeout()`.
+   * First check the connection without blocking (e.g. `recv(..., MSG_DONTWAIT)`): if bytes,
+   * the end of the stream or an error are already there, report them
+   * (`imds_client_handle_data()`, `imds_client_handle_eof()`, `imds_client_handle_io_error()`)
+   * instead of writing, and poll again: the server sent something no request asked for, or
+   * closed a kept connection, and the client closes it and sends the request on a new one.
+   * Otherwise write all `len` bytes at `data`, then poll again. On failure call
+   * `imds_client_handle_io_error()`; once `deadline_ms` (the request's) passes,
+   * `imds_client_handle_timeout()`.
    */
   IMDS_ACTION_KIND_SEND = 2,
   /**
    * Read from the connection and pass what arrives to `imds_client_handle_data()` (or
-   * `imds_client_handle_eof()` when the peer closed); once `deadline_ms` passes with nothing
-   * read, `imds_client_handle_timeout()`. Then poll again.
+   * `imds_client_handle_eof()` when the peer closed); once `deadline_ms` passes before the
+   * response is whole, `imds_client_handle_timeout()`. Then poll again. `deadline_ms` is the
+   * request's: it stays the same for every `RECEIVE` of one response.
    */
   IMDS_ACTION_KIND_RECEIVE = 3,
   /**
@@ -360,7 +367,9 @@ typedef uint32_t imds_source;
 #endif // __cplusplus
 
 /**
- * How the host classifies an I/O failure for `imds_client_handle_io_error()`.
+ * How the host classifies an I/O failure for `imds_client_handle_io_error()`. The class decides
+ * what the client does next: a refused connection and a reset are retried within the attempts;
+ * the others are final unless the number of attempts was set.
  */
 enum imds_io_error
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -368,19 +377,21 @@ enum imds_io_error
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * The connection was refused (`ECONNREFUSED`: nothing listens on the endpoint).
+   * The connection was refused (`ECONNREFUSED`: nothing listens on the endpoint). Retried.
    */
   IMDS_IO_ERROR_CONNECTION_REFUSED = 1,
   /**
-   * The connection could not be made for another reason (unreachable, name not found, ...).
+   * The connection could not be made for another reason (`ENETUNREACH`, `EHOSTUNREACH`, name
+   * not found, ...). Final unless attempts was set: there is most likely no IMDS here.
    */
   IMDS_IO_ERROR_CONNECT_FAILED = 2,
   /**
-   * The connection was reset or broken while sending or receiving (`ECONNRESET`, `EPIPE`).
+   * The connection was made, then reset or broken (`ECONNRESET`, `EPIPE`, `ECONNABORTED`),
+   * whether the host saw it while connecting, sending or receiving. Retried.
    */
   IMDS_IO_ERROR_CONNECTION_RESET = 3,
   /**
-   * Any other I/O error.
+   * Any other I/O error. Final unless attempts was set.
    */
   IMDS_IO_ERROR_OTHER = 4,
 };
@@ -760,10 +771,12 @@ imds_result imds_client_handle_connected_reused(struct imds_client *client, uint
 /**
  * Feeds `len` bytes that arrived on the connection (copied; any length, including more than the
  * receive buffer, which ends the operation with `IMDS_RESULT_RESPONSE_TOO_LARGE` at the next
- * poll). `data` must not be NULL, even for `len == 0`.
+ * poll). `data` must not be NULL, even for `len == 0`. While a `SEND` is pending, they are bytes
+ * found before the request was written: no request asked for them, so the client closes the
+ * connection and sends the request on a new one.
  *
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
- * `IMDS_RESULT_INVALID_STATE` (no receive pending, or `now_ms` went back).
+ * `IMDS_RESULT_INVALID_STATE` (no receive or send pending, or `now_ms` went back).
  */
 imds_result imds_client_handle_data(struct imds_client *client,
                                     uint64_t now_ms,
@@ -771,10 +784,11 @@ imds_result imds_client_handle_data(struct imds_client *client,
                                     size_t len);
 
 /**
- * Reports that the peer closed the connection (a read returned 0).
+ * Reports that the peer closed the connection (a read returned 0), while a `RECEIVE` is pending,
+ * or found closed before the request of a pending `SEND` was written.
  *
  * Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
- * `IMDS_RESULT_INVALID_STATE` (no receive pending).
+ * `IMDS_RESULT_INVALID_STATE` (no receive or send pending).
  */
 imds_result imds_client_handle_eof(struct imds_client *client, uint64_t now_ms);
 

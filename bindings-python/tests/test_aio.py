@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Awaitable, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -222,3 +222,70 @@ def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(
     asyncio.run(main())
     sent = [m for m in messages if m.startswith("> GET /latest/meta-data/instance-id")]
     assert len(sent) == 1, f"one request, none on the dead connection: {messages}"
+
+
+async def _region_then_instance_id(
+    mock: Mock, between: Callable[[imds.aio.Connection], Awaitable[None]]
+) -> Tuple[List[str], bytes]:
+    """Reads the region, runs ``between`` on the kept connection, then reads the instance id on
+    the same client and connection: the diagnostics and the second body."""
+    from imds import _sync
+
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    conn = imds.aio.Connection()
+    messages: List[str] = []
+    try:
+        client.start_get(_sync.monotonic_ms(), "placement/region")
+        await imds.aio.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        assert client.body() == b"us-east-1"
+        assert conn.reader is not None and conn.writer is not None, "kept"
+        await between(conn)
+        client.start_get(_sync.monotonic_ms(), "instance-id")
+        await imds.aio.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        return messages, client.body() or b""
+    finally:
+        conn.close()
+
+
+async def _on_the_socket(conn: imds.aio.Connection) -> None:
+    """Blocks the loop until the unsolicited bytes are on the socket, unread by asyncio."""
+    import select
+
+    assert conn.writer is not None
+    assert select.select([conn.writer.get_extra_info("socket")], [], [], 5)[0], "they arrive"
+
+
+async def _in_the_readers_buffer(conn: imds.aio.Connection) -> None:
+    """Waits until the loop has read the unsolicited bytes into the reader's buffer."""
+    await _on_the_socket(conn)
+    for _ in range(100):
+        if getattr(conn.reader, "_buffer", b""):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the loop never read them")
+
+
+@pytest.mark.parametrize("between", [_on_the_socket, _in_the_readers_buffer])
+def test_an_answer_arriving_on_the_kept_connection_between_operations_is_discarded(
+    start_mock: Callable[..., Mock], between: Callable[[imds.aio.Connection], Awaitable[None]]
+) -> None:
+    from test_sync import ANSWER_BEHIND_THE_REGION
+
+    mock = start_mock(ANSWER_BEHIND_THE_REGION)
+    messages, body = asyncio.run(_region_then_instance_id(mock, between))
+    assert body == b"i-0123456789abcdef0", "the real answer, not the unsolicited one"
+    assert sum("no request asked for" in m for m in messages) == 1, messages
+    assert [(r["connection"], r["path"]) for r in mock.requests()[-2:]] == [
+        (2, "/latest/api/token"),
+        (2, "/latest/meta-data/instance-id"),
+    ]
+
+
+def test_reset_after_accept_is_one_error_after_the_attempts(start_mock: Callable[..., Mock]) -> None:
+    mock = start_mock(script(on_accept=[{"times": 4, "reset": True}]))
+    with pytest.raises(imds.ConnectionClosedError) as raised:
+        asyncio.run(imds.aio.fetch_credentials(endpoint=mock.endpoint))
+    assert str(raised.value) == (
+        "IMDS closed or reset the connection before the response was complete in the token request"
+    )
+    assert mock.requests() == []

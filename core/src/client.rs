@@ -18,11 +18,11 @@
 //!
 //! The client holds the IMDSv2 token and the credentials' secret access key and session token. No
 //! diagnostic, error or request path carries them, whatever the server sends: a role list that
-//! contains one is refused, a request whose path would is not sent, and the `Code` and `Message`
-//! of a refused credentials document come redacted and escaped. The token, the credentials and
-//! the send and receive buffers are overwritten when replaced or no longer needed, on
-//! [`Client::reset`] and when the client is dropped; `Debug` shows them by length only. See
-//! [`crate::secret`] for what cannot be wiped.
+//! contains one is refused, a request whose path would contain one is not sent, and the `Code`
+//! and `Message` of a refused credentials document come redacted and escaped. The token, the
+//! credentials and the send and receive buffers are overwritten when replaced or no longer
+//! needed, on [`Client::reset`] and when the client is dropped; `Debug` shows them by length
+//! only. See [`crate::secret`] for what cannot be wiped.
 //!
 //! # Connections
 //!
@@ -34,11 +34,23 @@
 //! one, or during a back-off). After an error, the host closes the connection (the client
 //! forgets it).
 //!
+//! Only answers to requests: before writing a request ([`Action::Send`]) the host checks the
+//! connection without blocking and reports whatever is already there (bytes, the end of the
+//! stream, an error) instead of writing. Bytes that come when no request is outstanding, then or
+//! behind a complete response, are a protocol error for that connection: the client discards
+//! them, closes it, and sends the request on a new one within the attempts (a warning diagnostic
+//! says so); a token whose answer came on that connection is dropped with it. A response written
+//! before its request but arriving after the request was sent cannot be told from the answer
+//! (see the transport's module docs). A kept connection the server closed while idle is replaced
+//! without costing an attempt.
+//!
 //! # Time
 //!
 //! `now` must never decrease from one call to the next (a smaller value is
-//! [`crate::ErrorKind::InvalidState`]). Every deadline the client hands out is already capped by
-//! the operation's overall deadline ([`OPERATION_TIMEOUT_MS`]).
+//! [`crate::ErrorKind::InvalidState`]). A connect has `timeout` (the setting); a request has
+//! `timeout` from when it is handed to the host for writing it and for its whole response, however
+//! slowly the bytes come. Nothing else bounds an operation: the README gives its worst case as a
+//! formula of `timeout`, `attempts` and the back-offs.
 //!
 //! # Layout
 //!
@@ -66,14 +78,14 @@ pub use self::policy::{
     STATIC_STABILITY_PAUSE_MS, STATIC_STABILITY_SPREAD_MS,
 };
 pub use self::token::TOKEN_CAPACITY;
-pub use self::transport::{IoError, OPERATION_TIMEOUT_MS, RECEIVE_CAPACITY, SEND_CAPACITY};
+pub use self::transport::{IoError, RECEIVE_CAPACITY, SEND_CAPACITY};
 
 use self::diagnostics::DiagnosticQueue;
 use self::metadata_path::MetadataPath;
 use self::policy::{Decision, OperationKind, Outcome, Policy};
 use self::transport::{Ask, During, Event, Next, Transport};
 use crate::credentials::Credentials;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Method};
 use crate::endpoint::Scheme;
 use crate::error::{Error, ErrorKind, Step};
 use crate::secret::{self, Redacted};
@@ -104,17 +116,23 @@ pub enum Action<'a> {
         /// Give up connecting at this instant.
         deadline: Instant,
     },
-    /// Write all of `data` to the connection, then call [`Client::poll`] again. On failure call
-    /// [`Client::handle_io_error`]; if `deadline` passes first, [`Client::handle_timeout`].
+    /// First check the connection without blocking: if bytes, the end of the stream or an error
+    /// are already there, report them ([`Client::handle_data`], [`Client::handle_eof`],
+    /// [`Client::handle_io_error`]) instead of writing, then poll again (the server sent something
+    /// no request asked for, or closed the connection; the client closes it and sends the request
+    /// on a new one). Otherwise write all of `data` to the connection, then call
+    /// [`Client::poll`] again. On failure call [`Client::handle_io_error`]; if `deadline` passes
+    /// first, [`Client::handle_timeout`].
     Send {
         /// The bytes to write.
         data: &'a [u8],
-        /// Give up writing at this instant.
+        /// The request's deadline: give up writing at this instant.
         deadline: Instant,
     },
     /// Read from the connection and pass what arrives to [`Client::handle_data`] (or
-    /// [`Client::handle_eof`] when the peer closed). If nothing arrives by `deadline`, call
-    /// [`Client::handle_timeout`].
+    /// [`Client::handle_eof`] when the peer closed). If the response is not whole by `deadline`,
+    /// call [`Client::handle_timeout`]. The deadline is the request's: it stays the same for every
+    /// `Receive` of one response, however many bytes came.
     Receive {
         /// Give up reading at this instant.
         deadline: Instant,
@@ -188,6 +206,9 @@ pub struct Client {
     path: MetadataPath,
     last_now: Instant,
     diagnostics: DiagnosticQueue,
+    /// The method of the request handed to the host and whether it carries the token: its trace
+    /// line is queued once the host wrote it.
+    unsent: Option<(Method, bool)>,
 }
 
 impl fmt::Debug for Client {
@@ -212,6 +233,7 @@ impl Client {
             path: MetadataPath::default(),
             last_now: Instant::from_millis(0),
             diagnostics: DiagnosticQueue::new(),
+            unsent: None,
         };
         client.set_binding("rust");
         client
@@ -250,7 +272,7 @@ impl Client {
             self.phase = Phase::Done(Outcome::Credentials);
             return Ok(());
         }
-        self.run(now, OperationKind::Credentials { wall });
+        self.run(OperationKind::Credentials { wall });
         Ok(())
     }
 
@@ -261,7 +283,7 @@ impl Client {
     pub fn start_get(&mut self, now: Instant, path: &str) -> Result<(), Error> {
         self.begin(now)?;
         self.path = MetadataPath::parse(path)?;
-        self.run(now, OperationKind::Metadata);
+        self.run(OperationKind::Metadata);
         Ok(())
     }
 
@@ -311,21 +333,24 @@ impl Client {
         Ok(())
     }
 
-    /// Bytes arrived on the connection. Only valid while [`Action::Receive`] is pending; what the
-    /// bytes mean (a complete response, an error) shows in the next [`Client::poll`].
+    /// Bytes arrived on the connection, while [`Action::Receive`] is pending; what they mean (a
+    /// complete response, an error) shows in the next [`Client::poll`]. While [`Action::Send`] is
+    /// pending, they are bytes found on the connection before the request was written: no request
+    /// asked for them, so the connection is closed and the request sent on a new one.
     pub fn handle_data(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
         self.observe(now)?;
-        self.expect(|during| during == During::Receive)?;
-        let event = self.transport.on_data(now, data);
+        let during = self.expect(|during| matches!(during, During::Receive | During::Send))?;
+        let event = self.transport.on_data(during, data);
         self.judge(now, event);
         Ok(())
     }
 
-    /// The peer closed the connection (end of stream).
+    /// The peer closed the connection (end of stream), while [`Action::Receive`] is pending, or
+    /// found closed while [`Action::Send`] is pending (before the request was written).
     pub fn handle_eof(&mut self, now: Instant) -> Result<(), Error> {
         self.observe(now)?;
-        self.expect(|during| during == During::Receive)?;
-        let event = self.transport.on_eof();
+        let during = self.expect(|during| matches!(during, During::Receive | During::Send))?;
+        let event = self.transport.on_eof(during);
         self.judge(now, event);
         Ok(())
     }
@@ -347,7 +372,7 @@ impl Client {
             return Ok(());
         }
         let during = self.expect(|_| true)?;
-        let event = self.transport.on_timeout(now, during);
+        let event = self.transport.on_timeout(during);
         self.judge(now, Some(event));
         Ok(())
     }
@@ -432,9 +457,10 @@ impl Client {
         Ok(())
     }
 
-    fn run(&mut self, now: Instant, kind: OperationKind) {
+    fn run(&mut self, kind: OperationKind) {
         self.policy.begin(kind);
-        self.transport.begin(now);
+        self.transport.begin();
+        self.unsent = None;
         self.phase = Phase::Running { finished: None };
     }
 
@@ -476,12 +502,19 @@ impl Client {
                 }
             }
             match self.transport.next(now) {
-                Next::Ask(ask @ Ask::Receive { .. }) => {
-                    // Receiving means the request was sent: it carries the token.
-                    self.transport.wipe_request();
-                    return Ok(Some(ask));
-                }
                 Next::Ask(ask) => return Ok(Some(ask)),
+                Next::Sent { deadline } => {
+                    if let Some((method, with_token)) = self.unsent.take() {
+                        self.diagnostics.push(Diagnostic::RequestSent {
+                            method,
+                            target: ShortText::new(self.transport.target()),
+                            with_token,
+                        });
+                    }
+                    // The request was sent: it carries the token.
+                    self.transport.wipe_request();
+                    return Ok(Some(Ask::Receive { deadline }));
+                }
                 Next::Request => return self.send_request(now).map(Some),
                 Next::Closed => {
                     if let Phase::Running {
@@ -500,14 +533,16 @@ impl Client {
         ))
     }
 
-    /// Writes the request the policy asks for next and records it. A request whose path would
-    /// carry one of the client's secrets is not sent: the operation fails.
+    /// Writes the request the policy asks for next; its trace line is queued once the host has
+    /// written it (a request the host found reason not to write is never logged as sent). A
+    /// request whose path would carry one of the client's secrets is not sent: the operation
+    /// fails.
     fn send_request(&mut self, now: Instant) -> Result<Ask, Error> {
         let (request, step) = self.policy.next_request(now, &self.path, &self.binding);
         let (method, with_token) = (request.method, request.token.is_some());
         let endpoint = &self.policy.settings().endpoint.value;
-        let (target, deadline) = self.transport.write_request(now, endpoint, &request)?;
-        if secret::contains_any(target.as_bytes(), &self.policy.secrets()) {
+        let deadline = self.transport.write_request(now, endpoint, &request)?;
+        if secret::contains_any(self.transport.target().as_bytes(), &self.policy.secrets()) {
             let kind = match step {
                 Step::RoleName | Step::Credentials => ErrorKind::InvalidRoleName,
                 Step::Token | Step::Metadata => ErrorKind::InvalidArgument,
@@ -522,11 +557,7 @@ impl Client {
             self.phase = Phase::Failed(error);
             return Err(error);
         }
-        self.diagnostics.push(Diagnostic::RequestSent {
-            method,
-            target: ShortText::new(target),
-            with_token,
-        });
+        self.unsent = Some((method, with_token));
         self.policy.sent(step, with_token);
         Ok(Ask::Send { deadline })
     }

@@ -159,8 +159,9 @@ pub(crate) struct ResponseReader<const N: usize> {
     dirty: usize,
     head: Option<(Head, Body)>,
     complete: bool,
-    /// Bytes arrived after the response was complete (the connection cannot be trusted).
-    excess: bool,
+    /// How many bytes arrived behind the complete response (they answer no request: the
+    /// connection cannot be trusted).
+    excess: usize,
 }
 
 impl<const N: usize> ResponseReader<N> {
@@ -172,7 +173,7 @@ impl<const N: usize> ResponseReader<N> {
             dirty: 0,
             head: None,
             complete: false,
-            excess: false,
+            excess: 0,
         }
     }
 
@@ -186,7 +187,7 @@ impl<const N: usize> ResponseReader<N> {
         self.len = 0;
         self.head = None;
         self.complete = false;
-        self.excess = false;
+        self.excess = 0;
     }
 
     /// The whole buffer, to check in tests that it was wiped.
@@ -208,9 +209,14 @@ impl<const N: usize> ResponseReader<N> {
     /// The head, once parsed. `close` also covers bytes that arrived after the response.
     pub(crate) fn head(&self) -> Option<Head> {
         self.head.map(|(head, _)| Head {
-            close: head.close || self.excess,
+            close: head.close || self.excess > 0,
             ..head
         })
+    }
+
+    /// How many bytes arrived behind the complete response.
+    pub(crate) const fn excess(&self) -> usize {
+        self.excess
     }
 
     /// The body of a complete response (empty before).
@@ -245,9 +251,7 @@ impl<const N: usize> ResponseReader<N> {
         // Each round stores at least one byte or fails, so this ends within data.len() + 1 rounds.
         loop {
             if self.complete {
-                if !data.is_empty() {
-                    self.excess = true;
-                }
+                self.excess = self.excess.saturating_add(data.len());
                 return Ok(Progress::Complete);
             }
             if data.is_empty() {
@@ -298,9 +302,7 @@ impl<const N: usize> ResponseReader<N> {
             Body::Length { end } if end > N => return Err(ReadError::TooLarge),
             Body::Length { end } => {
                 if self.len >= end {
-                    if self.len > end {
-                        self.excess = true;
-                    }
+                    self.excess = self.len.saturating_sub(end);
                     self.complete = true;
                 }
             }
@@ -319,9 +321,7 @@ impl<const N: usize> ResponseReader<N> {
                     },
                 ));
                 if chunk == Chunk::Done {
-                    if self.len > raw {
-                        self.excess = true;
-                    }
+                    self.excess = self.len.saturating_sub(raw);
                     self.complete = true;
                 }
             }

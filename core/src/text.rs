@@ -130,6 +130,16 @@ impl<const N: usize> fmt::Display for ShortText<N> {
     }
 }
 
+/// Appends to the text, escaped as [`ShortText::new`] escapes (the escapes of whole characters
+/// while they fit; the rest marks it truncated), so that a value can be rendered straight into it:
+/// `write!(text, "{endpoint}")`. Never fails.
+impl<const N: usize> fmt::Write for ShortText<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_escaped(s);
+        Ok(())
+    }
+}
+
 impl<const N: usize> fmt::Debug for ShortText<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.as_str())?;
@@ -214,6 +224,20 @@ mod tests {
         let mut w = BufWriter::new(&mut out);
         write_escaped("\u{7}x", &mut w).unwrap();
         assert_eq!(w.written(), b"\\x07x");
+    }
+
+    #[test]
+    fn written_text_is_escaped_keeps_what_fits_and_marks_the_rest() {
+        use core::fmt::Write as _;
+        let mut t = ShortText::<12>::empty();
+        let tail = "c\u{e9}";
+        write!(t, "ab{tail}").unwrap();
+        assert_eq!((t.as_str(), t.is_truncated()), ("abc\\u{e9}", false));
+        write!(t, "d").unwrap();
+        assert_eq!((t.as_str(), t.is_truncated()), ("abc\\u{e9}d", false));
+        // The escape of a line feed (4 bytes) does not fit: the text is cut before it.
+        write!(t, "\ne").unwrap();
+        assert_eq!((t.as_str(), t.is_truncated()), ("abc\\u{e9}d", true));
     }
 
     #[test]

@@ -9,7 +9,9 @@
  * client's actions become non-blocking socket calls and epoll interest:
  *
  *   CONNECT  a non-blocking connect(); wait for EPOLLOUT, then imds_client_handle_connected()
- *   SEND     send() what fits; wait for EPOLLOUT for the rest
+ *   SEND     first recv(MSG_DONTWAIT): whatever is already on the connection (bytes no request
+ *            asked for, the end of a kept connection) is reported instead of sending, and the
+ *            client decides; else send() what fits; wait for EPOLLOUT for the rest
  *   RECEIVE  wait for EPOLLIN, then imds_client_handle_data() / imds_client_handle_eof()
  *   CLOSE    close()
  *   WAIT     nothing until the deadline (retry back-off); a connection kept open meanwhile is
@@ -143,6 +145,30 @@ static imds_io_error classify(int error)
                : IMDS_IO_ERROR_OTHER;
 }
 
+/* What is already on the connection before a request is sent, read without blocking: 1 when
+ * something was (bytes, the end of the stream, an error) and was reported to the client, 0 when
+ * nothing is there. */
+static int report_already_there(job *j)
+{
+    uint8_t buf[READ_CHUNK];
+    ssize_t n;
+    do {
+        n = recv(j->fd, buf, sizeof buf, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        (void)imds_client_handle_data(j->client, now_ms(), buf, (size_t)n);
+        /* Whatever came may hold a token: wiped as a receive's bytes are. */
+        explicit_bzero(buf, (size_t)n);
+    } else if (n == 0) {
+        (void)imds_client_handle_eof(j->client, now_ms());
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return 0;
+    } else {
+        (void)imds_client_handle_io_error(j->client, now_ms(), classify(errno));
+    }
+    return 1;
+}
+
 /* The address to connect to: getaddrinfo() parses an IP literal without a lookup (a name is
  * looked up, blocking the loop: IMDS endpoints are IP literals). */
 static int resolve(imds_str host, uint16_t port, struct sockaddr_storage *addr,
@@ -263,6 +289,9 @@ static void advance(job *j)
                                                   IMDS_IO_ERROR_CONNECTION_RESET);
                 break;
             }
+            if (report_already_there(j)) {
+                break;
+            }
             j->request = action.data;
             j->sent = 0;
             j->deadline_ms = action.deadline_ms;
@@ -306,10 +335,13 @@ static void on_ready(job *j)
             (void)imds_client_handle_connected(j->client, now);
         } else {
             drop_connection(j);
-            (void)imds_client_handle_io_error(j->client, now,
-                                              error == ECONNREFUSED
-                                                  ? IMDS_IO_ERROR_CONNECTION_REFUSED
-                                                  : IMDS_IO_ERROR_CONNECT_FAILED);
+            /* Refused; reset as the connect completed (IMDS accepted, then dropped it); or
+             * another failure (unreachable, ...). */
+            imds_io_error kind = error == ECONNREFUSED ? IMDS_IO_ERROR_CONNECTION_REFUSED
+                                 : classify(error) == IMDS_IO_ERROR_CONNECTION_RESET
+                                     ? IMDS_IO_ERROR_CONNECTION_RESET
+                                     : IMDS_IO_ERROR_CONNECT_FAILED;
+            (void)imds_client_handle_io_error(j->client, now, kind);
         }
     } else if (j->pending == IMDS_ACTION_KIND_SEND) {
         if (send_some(j) == 0) {

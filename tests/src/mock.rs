@@ -2,7 +2,10 @@
 //!
 //! [`MockServer::start`] binds `127.0.0.1` or `[::1]` (any other address is refused), on a free
 //! port, and serves the IMDS paths as its [`Script`] says, one thread per connection, keep-alive
-//! by default; a request without `Host` is answered 400, as HTTP/1.1 requires. Every request is
+//! by default; a request without `Host` is answered 400, as HTTP/1.1 requires. As IMDS does, it
+//! answers every request made with a valid token (any status but 401) with
+//! `x-aws-ec2-metadata-token-ttl-seconds`, the token's remaining lifetime in whole seconds
+//! rounded up (a token answer echoes the TTL asked). Every request is
 //! logged as a [`RequestRecord`] before it is answered, so once a
 //! client has read an answer, [`MockServer::requests`] already shows the request; after the client
 //! is gone, [`MockServer::stop`] waits for the connections to drain and the log is complete.
@@ -23,8 +26,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::script::{
-    EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script, TOKEN_HEADER,
-    TOKEN_PATH, TTL_HEADER, ThrottleMode,
+    AcceptAction, EXTENDED_ROLE_LIST_PATH, METADATA_PREFIX, Override, ROLE_LIST_PATH, Script,
+    TOKEN_HEADER, TOKEN_PATH, TTL_HEADER, ThrottleMode,
 };
 pub use crate::throttle::Limit;
 use crate::throttle::{ConnectionVerdict, RequestVerdict, Throttling};
@@ -244,6 +247,8 @@ struct IssuedToken {
 struct State {
     script: Script,
     remaining: Vec<Option<u32>>,
+    /// How many more connections each of the script's `on_accept` rules applies to.
+    accept_remaining: Vec<u32>,
     tokens: HashMap<String, IssuedToken>,
     issued_tokens: Vec<String>,
     log: Vec<RequestRecord>,
@@ -322,6 +327,7 @@ impl MockServer {
         let listener = listen(addr).map_err(StartError::Io)?;
         let addr = listener.local_addr().map_err(StartError::Io)?;
         let remaining = script.responses.iter().map(|r| r.times).collect();
+        let accept_remaining = script.on_accept.iter().map(|r| r.times).collect();
         let throttling = script
             .throttle
             .as_ref()
@@ -346,6 +352,7 @@ impl MockServer {
             state: Mutex::new(State {
                 script,
                 remaining,
+                accept_remaining,
                 tokens: HashMap::new(),
                 issued_tokens: Vec::new(),
                 log: Vec::new(),
@@ -609,11 +616,15 @@ fn admit(shared: &Arc<Shared>, state: &mut State, stream: TcpStream) {
     if let Ok(clone) = stream.try_clone() {
         state.streams.insert(id, clone);
     }
+    let on_accept = take_accept_rule(state);
     let worker = Arc::clone(shared);
     let spawned = thread::Builder::new()
         .name(format!("imds-mock-conn-{id}"))
         .spawn(move || {
-            let _ = serve_connection(stream, id, !counted, &worker);
+            let _ = match on_accept {
+                Some(action) => greet_connection(&stream, &action),
+                None => serve_connection(stream, id, !counted, &worker),
+            };
             let mut state = worker.lock();
             connection_ended(&mut state, id, counted);
             drop(state);
@@ -630,6 +641,66 @@ fn connection_ended(state: &mut State, id: u64, counted: bool) {
     if counted && let Some(throttling) = state.throttling.as_mut() {
         throttling.closed();
     }
+}
+
+/// The `on_accept` action for the connection just accepted, if a rule is left.
+fn take_accept_rule(state: &mut State) -> Option<AcceptAction> {
+    let State {
+        script,
+        accept_remaining,
+        ..
+    } = state;
+    let (rule, left) = script
+        .on_accept
+        .iter()
+        .zip(accept_remaining.iter_mut())
+        .find(|(_, left)| **left > 0)?;
+    *left -= 1;
+    Some(rule.action.clone())
+}
+
+/// Carries out an `on_accept` action instead of serving the connection.
+fn greet_connection(stream: &TcpStream, action: &AcceptAction) -> io::Result<()> {
+    match action {
+        AcceptAction::Reset => reset(stream),
+        AcceptAction::Close => stream.shutdown(Shutdown::Both),
+        AcceptAction::Send(bytes) => {
+            let mut writer = stream;
+            writer.write_all(bytes.as_bytes())?;
+            // What the client sends on it is nobody's request: read until it closes.
+            let mut reader = stream;
+            let mut sink = [0u8; 4096];
+            while reader.read(&mut sink)? > 0 {}
+            Ok(())
+        }
+    }
+}
+
+/// Makes the connection end with a reset (`SO_LINGER` 0): its handles are closed as soon as the
+/// connection thread returns.
+#[allow(unsafe_code)]
+fn reset(stream: &TcpStream) -> io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    let size = libc::socklen_t::try_from(std::mem::size_of::<libc::linger>())
+        .map_err(|_| io::Error::other("linger size"))?;
+    // SAFETY: `stream` owns a valid socket descriptor for the whole call, and `linger` is a valid
+    // `struct linger` whose size is passed along.
+    let status = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::from_ref(&linger).cast(),
+            size,
+        )
+    };
+    if status != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A parsed request head.
@@ -748,13 +819,59 @@ fn serve_connection(
             return Ok(());
         }
         let close = request.close || answer.rule.connection_close || answer.rule.cut_off;
-        write_answer(&mut writer, &answer, close)?;
+        let rule = &answer.rule;
+        let (mut bytes, head_len) = render_answer(&answer, close);
+        if rule.then_send_after_ms == 0
+            && let Some(extra) = &rule.then_send
+        {
+            bytes.extend_from_slice(extra.as_bytes());
+        }
+        if rule.drip_ms > 0 {
+            let at_once = if rule.drip_after_head { head_len } else { 0 };
+            if !drip(&mut writer, shared, &bytes, at_once, rule.drip_ms)? {
+                return Ok(());
+            }
+        } else {
+            writer.write_all(&bytes)?;
+            writer.flush()?;
+        }
+        if rule.then_send_after_ms > 0
+            && let Some(extra) = &rule.then_send
+        {
+            if !wait_unless_stopping(shared, rule.then_send_after_ms) {
+                return Ok(());
+            }
+            writer.write_all(extra.as_bytes())?;
+            writer.flush()?;
+        }
         if close {
             writer.flush()?;
             let _ = writer.get_ref().shutdown(Shutdown::Both);
             return Ok(());
         }
     }
+}
+
+/// Writes `bytes[..at_once]` at once, then the rest one byte every `every_ms`; `false` when the
+/// mock is stopping.
+fn drip(
+    writer: &mut BufWriter<&TcpStream>,
+    shared: &Shared,
+    bytes: &[u8],
+    at_once: usize,
+    every_ms: u64,
+) -> io::Result<bool> {
+    let (head, rest) = bytes.split_at(at_once.min(bytes.len()));
+    writer.write_all(head)?;
+    writer.flush()?;
+    for byte in rest {
+        if !wait_unless_stopping(shared, every_ms) {
+            return Ok(false);
+        }
+        writer.write_all(&[*byte])?;
+        writer.flush()?;
+    }
+    Ok(true)
 }
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
@@ -837,6 +954,8 @@ fn answer(shared: &Shared, connection: u64, over_limit: bool, request: &Request)
 
 /// The answer the script gives (consuming a matching override).
 fn scripted_answer(state: &mut State, request: &Request) -> Answer {
+    // Looked up before `route` counts this use of the token.
+    let token_secs_left = token_secs_left(state, request);
     let script = &state.script;
     let path = request
         .path
@@ -880,6 +999,13 @@ fn scripted_answer(state: &mut State, request: &Request) -> Answer {
         (None, None, None) => plain(404),
         (None, None, Some(path)) => route(state, request, path),
     };
+    // As IMDS does: every answer to a request made with a valid token says how long the token
+    // has left, whatever the status (a 401 says the token is not valid).
+    if let Some(secs) = token_secs_left
+        && answer.status != 401
+    {
+        answer.headers.push((TTL_HEADER.into(), secs.to_string()));
+    }
     answer.headers.extend(rule.headers.iter().cloned());
     if rule.omit_ttl_header {
         answer
@@ -891,6 +1017,16 @@ fn scripted_answer(state: &mut State, request: &Request) -> Answer {
     }
     answer.rule = rule;
     answer
+}
+
+/// The whole seconds, rounded up, that the token `request` carries has left: `None` without a
+/// token, or when the mock did not issue it, it expired or it was used up.
+fn token_secs_left(state: &State, request: &Request) -> Option<u64> {
+    let issued = state.tokens.get(request.token.as_deref()?)?;
+    let within_uses = state.script.token_max_uses.is_none_or(|m| issued.uses < m);
+    let left = issued.ttl.checked_sub(issued.issued.elapsed())?;
+    (within_uses && !left.is_zero())
+        .then(|| u64::try_from(left.as_millis().div_ceil(1_000)).unwrap_or(u64::MAX))
 }
 
 fn plain(status: u16) -> Answer {
@@ -991,7 +1127,8 @@ fn route(state: &mut State, request: &Request, path: &str) -> Answer {
     plain(404)
 }
 
-fn reason(status: u16) -> &'static str {
+/// The usual reason phrase of `status`.
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
@@ -1010,39 +1147,44 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn write_simple(out: &mut BufWriter<&TcpStream>, status: u16, close: bool) -> io::Result<()> {
-    write_answer(out, &plain(status), close)?;
+    out.write_all(&render_answer(&plain(status), close).0)?;
     out.flush()
 }
 
-fn write_answer(out: &mut BufWriter<&TcpStream>, answer: &Answer, close: bool) -> io::Result<()> {
+/// The bytes of `answer` and the length of its head.
+fn render_answer(answer: &Answer, close: bool) -> (Vec<u8>, usize) {
     let rule = &answer.rule;
-    write!(
-        out,
+    let mut out = format!(
         "HTTP/1.1 {} {}\r\nServer: imds-mock\r\nContent-Type: text/plain\r\n",
         answer.status,
         reason(answer.status)
-    )?;
+    );
     for (name, value) in &answer.headers {
-        write!(out, "{name}: {value}\r\n")?;
+        out.push_str(&format!("{name}: {value}\r\n"));
     }
     if close {
-        out.write_all(b"Connection: close\r\n")?;
+        out.push_str("Connection: close\r\n");
     }
     let body = &answer.body;
-    if rule.cut_off {
-        write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
-        out.write_all(&body[..body.len() / 2])?;
-    } else if rule.chunked {
-        out.write_all(b"Transfer-Encoding: chunked\r\n\r\n")?;
+    if rule.chunked && !rule.cut_off {
+        out.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        let head_len = out.len();
+        let mut bytes = out.into_bytes();
         for piece in body.chunks(7) {
-            write!(out, "{:x}\r\n", piece.len())?;
-            out.write_all(piece)?;
-            out.write_all(b"\r\n")?;
+            bytes.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            bytes.extend_from_slice(piece);
+            bytes.extend_from_slice(b"\r\n");
         }
-        out.write_all(b"0\r\n\r\n")?;
-    } else {
-        write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
-        out.write_all(body)?;
+        bytes.extend_from_slice(b"0\r\n\r\n");
+        return (bytes, head_len);
     }
-    out.flush()
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let head_len = out.len();
+    let mut bytes = out.into_bytes();
+    if rule.cut_off {
+        bytes.extend_from_slice(&body[..body.len() / 2]);
+    } else {
+        bytes.extend_from_slice(body);
+    }
+    (bytes, head_len)
 }

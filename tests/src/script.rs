@@ -4,7 +4,9 @@
 //! API exists, whether IMDSv1 is refused, how long tokens last) and a list of [`Override`]s that
 //! change the answer to particular requests, in order: status codes, bodies, delays, chunked or
 //! cut-off bodies, oversize bodies, `Connection: close`, a connection closed without an answer,
-//! raw bytes instead of an answer.
+//! raw bytes instead of an answer, an answer dripped a byte at a time, bytes sent behind an answer.
+//! [`OnAccept`] rules change what happens to connections as they are accepted, in order: reset at
+//! once, closed at once, or sent bytes before any request.
 //!
 //! A script may also throttle the mock as IMDS throttles an instance ([`Throttle`]): a token
 //! bucket on requests and a limit on simultaneous connections, and what the mock does past them
@@ -24,7 +26,8 @@
 //!   "path_prefix": "", "chunked": false, "connection_close": false,
 //!   "metadata": {"placement/region": "us-east-1"},
 //!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}],
-//!   "throttle": {"rate": 500, "burst": 50, "max_connections": 64, "mode": "429"}
+//!   "throttle": {"rate": 500, "burst": 50, "max_connections": 64, "mode": "429"},
+//!   "on_accept": [{"times": 2, "reset": true}]
 //! }
 //! ```
 
@@ -96,6 +99,33 @@ pub struct Script {
     pub responses: Vec<Override>,
     /// Limits on the request rate and on simultaneous connections (none by default).
     pub throttle: Option<Throttle>,
+    /// What happens to connections as they are accepted, consumed in accept order.
+    pub on_accept: Vec<OnAccept>,
+}
+
+/// What the mock does with the next connection(s) it accepts, before reading any request.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct OnAccept {
+    /// How many connections this applies to (default 1).
+    pub times: u32,
+    /// What to do with them.
+    pub action: AcceptAction,
+}
+
+/// What [`OnAccept`] does with a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum AcceptAction {
+    /// `{"reset": true}`: close it at once with a reset (`SO_LINGER` 0): the client sees
+    /// `ECONNRESET` (or `EPIPE`) however far it got.
+    #[default]
+    Reset,
+    /// `{"close": true}`: close it at once (a FIN): the client sees the end of the stream, or a
+    /// reset once it writes to it.
+    Close,
+    /// `{"send": "..."}`: write these bytes as soon as it is accepted, before any request; then
+    /// read and drop whatever the client sends on it, without answering or logging it, until it
+    /// closes.
+    Send(String),
 }
 
 /// How the mock throttles, as IMDS does per instance: a token bucket on requests and a limit on
@@ -230,7 +260,17 @@ pub struct Override {
     pub close_without_response: bool,
     /// Send these bytes instead of an answer (a malformed response, say), then close.
     pub raw: Option<String>,
-    /// Leave out the TTL header on a token answer.
+    /// Send the answer one byte at a time, one every this many milliseconds.
+    pub drip_ms: u64,
+    /// With [`Override::drip_ms`]: send the head at once and drip only the body.
+    pub drip_after_head: bool,
+    /// Send these bytes right behind the answer (in the same write unless
+    /// [`Override::then_send_after_ms`]), keeping the connection open: bytes no request asked for.
+    pub then_send: Option<String>,
+    /// Wait this long after the answer before sending [`Override::then_send`].
+    pub then_send_after_ms: u64,
+    /// Leave out the TTL header: on a token answer, or on the answer to a request made with a
+    /// valid token (which carries the token's remaining lifetime, as IMDS's answers do).
     pub omit_ttl_header: bool,
     /// Extra response headers.
     pub headers: Vec<(String, String)>,
@@ -267,6 +307,7 @@ impl Default for Script {
             ],
             responses: Vec::new(),
             throttle: None,
+            on_accept: Vec::new(),
         }
     }
 }
@@ -376,6 +417,13 @@ impl Script {
                     } else {
                         Some(read_throttle(value)?)
                     }
+                }
+                "on_accept" => {
+                    let items = value
+                        .as_array()
+                        .ok_or_else(|| ScriptError("`on_accept` must be an array".into()))?;
+                    script.on_accept =
+                        items.iter().map(read_on_accept).collect::<Result<_, _>>()?;
                 }
                 other => return fail(format!("unknown key `{other}`")),
             }
@@ -507,6 +555,10 @@ fn read_override(json: &Value) -> Result<Override, ScriptError> {
             "connection_close" => rule.connection_close = boolean(value, key)?,
             "close_without_response" => rule.close_without_response = boolean(value, key)?,
             "raw" => rule.raw = Some(string(value, key)?),
+            "drip_ms" => rule.drip_ms = number(value, key)?,
+            "drip_after_head" => rule.drip_after_head = boolean(value, key)?,
+            "then_send" => rule.then_send = Some(string(value, key)?),
+            "then_send_after_ms" => rule.then_send_after_ms = number(value, key)?,
             "omit_ttl_header" => rule.omit_ttl_header = boolean(value, key)?,
             "headers" => {
                 for (name, header_value) in object(value, key)? {
@@ -518,6 +570,34 @@ fn read_override(json: &Value) -> Result<Override, ScriptError> {
         }
     }
     Ok(rule)
+}
+
+fn read_on_accept(json: &Value) -> Result<OnAccept, ScriptError> {
+    let mut times = 1;
+    let mut action = None;
+    for (key, value) in object(json, "on_accept[]")? {
+        let chosen = match key.as_str() {
+            "times" => {
+                times = u32::try_from(number(value, key)?)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| ScriptError("`on_accept[].times` must be from 1".into()))?;
+                continue;
+            }
+            "reset" if boolean(value, key)? => AcceptAction::Reset,
+            "close" if boolean(value, key)? => AcceptAction::Close,
+            "send" => AcceptAction::Send(string(value, key)?),
+            "reset" | "close" => continue,
+            other => return fail(format!("unknown on_accept key `{other}`")),
+        };
+        if action.replace(chosen).is_some() {
+            return fail("an on_accept rule takes one of `reset`, `close` or `send`");
+        }
+    }
+    match action {
+        Some(action) => Ok(OnAccept { times, action }),
+        None => fail("an on_accept rule needs `reset`, `close` or `send`"),
+    }
 }
 
 #[cfg(test)]
@@ -578,6 +658,39 @@ mod tests {
         ] {
             let error = Script::from_json_text(&format!(r#"{{"throttle": {bad}}}"#)).unwrap_err();
             assert!(error.to_string().contains(says), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn reads_accept_rules_and_drips() {
+        let script = Script::from_json_text(
+            r#"{"on_accept": [{"times": 2, "reset": true}, {"send": "x"}],
+                "responses": [{"drip_ms": 500, "drip_after_head": true, "then_send": "y"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.on_accept,
+            [
+                OnAccept {
+                    times: 2,
+                    action: AcceptAction::Reset
+                },
+                OnAccept {
+                    times: 1,
+                    action: AcceptAction::Send("x".into())
+                }
+            ]
+        );
+        assert_eq!(script.responses[0].drip_ms, 500);
+        assert!(script.responses[0].drip_after_head);
+        assert_eq!(script.responses[0].then_send.as_deref(), Some("y"));
+        for bad in [
+            r#"{"on_accept": [{"times": 1}]}"#,
+            r#"{"on_accept": [{"reset": true, "close": true}]}"#,
+            r#"{"on_accept": [{"times": 0, "reset": true}]}"#,
+            r#"{"on_accept": [{"drop": true}]}"#,
+        ] {
+            assert!(Script::from_json_text(bad).is_err(), "{bad}");
         }
     }
 

@@ -423,3 +423,71 @@ fn the_surfaces_are_read_with_their_parameters() {
     assert_eq!(rust["handle_closed"], Vec::<String>::new());
     assert!(node.contains_key("settings") && python.contains_key("settings"));
 }
+
+/// Lower-case words of a name in any binding's style: `ConnectionRefused`,
+/// `IMDS_IO_ERROR_CONNECTION_REFUSED` (prefix removed) and `connectionRefused` all give
+/// `connection refused`.
+fn words(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' {
+            out.push(' ');
+        } else if c.is_ascii_uppercase() && i > 0 && !name.contains('_') {
+            out.push(' ');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The identifiers before `suffix` on the lines of `text` that hold it.
+fn names_before(text: &str, suffix: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.split_once(suffix).map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(words)
+        .collect()
+}
+
+/// How a driver reports a transport failure: the same classes, in the same order, in every
+/// binding (the class decides whether the core retries it).
+#[test]
+fn every_binding_reports_the_same_io_error_classes() {
+    let core = repo_file("core/src/client/transport.rs");
+    let rust = names_before(block(&core, "pub enum IoError {", "}"), ",");
+    let header = repo_file("include/imds.h");
+    let c: Vec<String> = names_before(block(&header, "enum imds_io_error", "}"), " = ")
+        .into_iter()
+        .map(|name| name.trim_start_matches("imds io error ").to_owned())
+        .collect();
+    let stub = repo_file("bindings-python/python/imds/_imds.pyi");
+    let python = names_before(
+        block(&stub, "\nclass IoError:", "    def "),
+        ": Final[IoError]",
+    );
+    let typings = repo_file("bindings-node/index.d.ts");
+    let signature = typings
+        .lines()
+        .find(|line| line.contains("handleIoError(now: number, kind: "))
+        .expect("handleIoError in index.d.ts");
+    let node: Vec<String> = signature
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(words)
+        .collect();
+    assert_eq!(
+        rust,
+        [
+            "connection refused",
+            "connect failed",
+            "connection reset",
+            "other"
+        ]
+    );
+    assert_eq!(c, rust, "C");
+    assert_eq!(python, rust, "Python");
+    assert_eq!(node, rust, "Node");
+}

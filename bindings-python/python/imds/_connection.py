@@ -2,7 +2,8 @@
 of socket errors.
 
 A connection carries out the I/O of the core's actions: ``open`` (connect, with TLS when asked),
-``send``, ``receive``, ``close``, and ``gone`` (the server closed it while it was kept). Timeouts
+``send``, ``receive``, ``close``, and ``take_pending`` (what is already there before a request is
+written: bytes no request asked for, or the end of a kept connection the server closed). Timeouts
 raise the built-in :class:`TimeoutError`, other failures :class:`OSError`.
 :class:`imds._aio_connection.AsyncConnection` has the same operations over asyncio streams.
 """
@@ -194,16 +195,40 @@ class Connection:
         if sock is not None:
             sock.close()
 
-    def gone(self) -> bool:
-        """Whether the kept connection is done for: on a keep-alive connection nobody is using,
-        anything to read (end of stream, an error, bytes no request asked for) means the server
-        closed it or it can no longer carry a request."""
-        if self.sock is None:
-            return False
-        if self.poller is not None:
-            return bool(self.poller.poll(0))
+    def take_pending(self, timeout: float) -> Optional[bytes]:
+        """What is already on the connection, before a request is written, without waiting:
+        None when nothing is, else what a read gives (empty at the end of the stream); the
+        connection's error is raised. Records a TLS server sends on its own (session tickets)
+        carry no data: they leave nothing. ``timeout`` is unused here (the asyncio connection
+        may need it)."""
+        sock = self.sock
+        if sock is None:
+            return None
+        if self.poller is not None:  # a plain socket, non-blocking
+            if not self.poller.poll(0):
+                return None
+            try:
+                return sock.recv(_READ_SIZE)
+            except BlockingIOError:
+                return None
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
-        except (OSError, ValueError):
-            return True
-        return bool(readable)
+            readable, _, _ = select.select([sock], [], [], 0)
+        except ValueError:
+            raise OSError("the connection is closed") from None
+        pending = getattr(sock, "pending", None)  # a TLS socket's decrypted, unread bytes
+        if not readable and not (pending is not None and pending()):
+            return None
+        kept = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            return sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return None
+        except OSError as error:
+            import ssl
+
+            if isinstance(error, ssl.SSLWantReadError):
+                return None
+            raise
+        finally:
+            sock.settimeout(kept)

@@ -8,6 +8,7 @@
 
 use core::fmt;
 
+use super::transport::ConnectionId;
 use crate::error::{Context, Error, ErrorKind};
 use crate::secret::{Redacted, SecretString};
 use crate::time::Instant;
@@ -34,6 +35,8 @@ enum Freshness {
 pub(super) struct TokenCache {
     value: SecretString<TOKEN_CAPACITY>,
     freshness: Freshness,
+    /// The connection its answer came on (meaningful while a token is held).
+    came_on: ConnectionId,
 }
 
 impl TokenCache {
@@ -42,6 +45,7 @@ impl TokenCache {
         Self {
             value: SecretString::new(),
             freshness: Freshness::Absent,
+            came_on: ConnectionId::NONE,
         }
     }
 
@@ -58,6 +62,11 @@ impl TokenCache {
     #[cfg(test)]
     pub(super) fn is_present(&self) -> bool {
         self.freshness != Freshness::Absent
+    }
+
+    /// Whether a token is held that came on `connection`.
+    pub(super) fn came_on(&self, connection: ConnectionId) -> bool {
+        self.freshness != Freshness::Absent && self.came_on == connection
     }
 
     /// The token, for the request header.
@@ -78,9 +87,16 @@ impl TokenCache {
         self.freshness = Freshness::Absent;
     }
 
-    /// Validates and stores the body of a token response received at `now`, valid for `ttl_secs`.
-    /// The token replaces the one cached (which is wiped), copied in place from `body`.
-    pub(super) fn store(&mut self, body: &[u8], now: Instant, ttl_secs: u32) -> Result<(), Error> {
+    /// Validates and stores the body of a token response received at `now` on `connection`,
+    /// valid for `ttl_secs`. The token replaces the one cached (which is wiped), copied in place
+    /// from `body`.
+    pub(super) fn store(
+        &mut self,
+        body: &[u8],
+        now: Instant,
+        ttl_secs: u32,
+        connection: ConnectionId,
+    ) -> Result<(), Error> {
         let token = validate(body)?;
         self.value.wipe();
         // `validate` checked that it fits.
@@ -93,6 +109,7 @@ impl TokenCache {
                 .max(now.as_millis()),
         );
         self.freshness = Freshness::Fresh { stale_at };
+        self.came_on = connection;
         Ok(())
     }
 }
@@ -144,7 +161,7 @@ mod tests {
     #[test]
     fn token_is_reused_until_ttl_minus_buffer() {
         let mut cache = TokenCache::new();
-        cache.store(b"abc", at(0), 600).unwrap();
+        cache.store(b"abc", at(0), 600, ConnectionId::NONE).unwrap();
         cache.mark_used();
         assert!(cache.usable(at(400_000)));
         assert!(!cache.usable(at(480_000)));
@@ -153,7 +170,7 @@ mod tests {
     #[test]
     fn short_ttl_token_serves_exactly_one_request() {
         let mut cache = TokenCache::new();
-        cache.store(b"abc", at(0), 120).unwrap();
+        cache.store(b"abc", at(0), 120, ConnectionId::NONE).unwrap();
         assert!(cache.usable(at(0)));
         cache.mark_used();
         assert!(!cache.usable(at(0)));
@@ -163,11 +180,15 @@ mod tests {
     fn invalid_tokens_are_refused_without_echoing_them() {
         let mut cache = TokenCache::new();
         for body in [&b""[..], b"  \r\n", b"a b", b"caf\xc3\xa9", &[b'a'; 513]] {
-            let error = cache.store(body, at(0), 600).unwrap_err();
+            let error = cache
+                .store(body, at(0), 600, ConnectionId::NONE)
+                .unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidToken);
         }
         assert!(!cache.is_present());
-        cache.store(b"secret-token\n", at(0), 600).unwrap();
+        cache
+            .store(b"secret-token\n", at(0), 600, ConnectionId::NONE)
+            .unwrap();
         assert_eq!(cache.value(), "secret-token");
         let mut out = [0u8; 64];
         let mut writer = crate::text::BufWriter::new(&mut out);
