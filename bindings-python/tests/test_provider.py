@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Callable, List, Union
 
@@ -221,7 +222,9 @@ def test_keep_alive_connection_dropped_while_idle_asyncio(mock: Mock, dropping_p
     assert proxy.accepted == 2
 
 
-def test_retry_back_off_uses_the_injected_clock_and_sleep(start_mock: Callable[..., Mock]) -> None:
+def test_retry_back_off_uses_the_injected_clock_and_sleep(
+    start_mock: Callable[..., Mock], caplog: pytest.LogCaptureFixture
+) -> None:
     mock = start_mock(script(responses=[{"path": "/latest/api/token", "status": 500, "times": 2}]))
     now = [1_000_000]
     sleeps: List[float] = []
@@ -231,7 +234,12 @@ def test_retry_back_off_uses_the_injected_clock_and_sleep(start_mock: Callable[.
         now[0] += int(seconds * 1000) + 1
 
     provider = imds.Provider(endpoint=mock.endpoint, clock=lambda: now[0], sleep=sleep)
-    assert provider.credentials().access_key_id == ACCESS_KEY_ID
-    assert len(sleeps) == 2, "one back-off per failed token request"
-    assert all(0 < s <= 1.0 for s in sleeps), "capped at 1 s"
+    with caplog.at_level(logging.INFO, logger="imds"):
+        assert provider.credentials().access_key_id == ACCESS_KEY_ID
+    # The back-off is drawn at random from [0, cap): a draw of 0 ms needs no sleep at all.
+    retries = (re.search(r"retrying in (\d+) ms", r.getMessage()) for r in caplog.records)
+    asked = [int(match.group(1)) for match in retries if match]
+    assert len(asked) == 2, "one back-off per failed token request"
+    assert all(0 <= ms < 1000 for ms in asked), "capped at 1 s"
+    assert sleeps == [ms / 1000 for ms in asked if ms > 0], "each back-off waited through the injected sleep"
     assert mock.lines()[:3] == ["PUT /latest/api/token"] * 3
