@@ -13,6 +13,7 @@ use imds_core::endpoint::Endpoint;
 use imds_core::role::RoleName;
 use imds_core::settings::CredentialsApi;
 use imds_core::{Action, Client, Instant, Settings, Source, UnixTime};
+use imds_core_fuzz::Script;
 use libfuzzer_sys::fuzz_target;
 
 /// Operations one input may run on the same client (caches carry over between them).
@@ -26,27 +27,6 @@ const WALL_START: i64 = 1_735_689_600;
 /// Set `WHOLE_MACHINE_TRACE=1` to print each action and answer (to check seeds).
 static TRACE: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("WHOLE_MACHINE_TRACE").is_some());
-
-/// The fuzz input, read front to back; an exhausted script answers with zeros.
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> u8 {
-        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        first
-    }
-
-    fn take(&mut self, count: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(count.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 fn settings(flags: u8) -> Settings {
     let mut settings = Settings::default();
@@ -102,7 +82,7 @@ fn drain_diagnostics(client: &mut Client) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let mut script = Script(input);
+    let mut script = Script::new(input);
     let flags = script.byte();
     let seed = u64::from_le_bytes(script.take(8).try_into().unwrap_or([0; 8]));
     let mut client = Client::new(&settings(flags), seed);
