@@ -87,11 +87,21 @@ impl Rule {
         }
     }
 
+    const ALL: [Self; 5] = [
+        Self::SendDebug,
+        Self::PrintableCredentials,
+        Self::ControlCharacters,
+        Self::HeldSecret,
+        Self::ServedSecret,
+    ];
+
     /// Whether this rule is checked in this run.
     fn enforced(self) -> bool {
-        static SKIPPED: std::sync::LazyLock<String> =
-            std::sync::LazyLock::new(|| std::env::var("SPLIT_STREAM_SKIP").unwrap_or_default());
-        !SKIPPED.split(',').any(|name| name.trim() == self.name())
+        static ENFORCED: std::sync::LazyLock<[bool; 5]> = std::sync::LazyLock::new(|| {
+            let skipped = std::env::var("SPLIT_STREAM_SKIP").unwrap_or_default();
+            Rule::ALL.map(|rule| !skipped.split(',').any(|name| name.trim() == rule.name()))
+        });
+        ENFORCED[self as usize]
     }
 }
 
@@ -182,6 +192,20 @@ fn unmarked(bytes: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// `bytes` (read as UTF-8, lossily) as the inside of a JSON string: quotes and backslashes
+/// escaped, control characters as `\u00XX`, which JSON allows and the parser must decode.
+fn json_string_inside(bytes: &[u8]) -> String {
+    let mut json = String::new();
+    for c in String::from_utf8_lossy(bytes).chars() {
+        match c {
+            '"' | '\\' => json.push_str(&format!("\\{c}")),
+            c if c.is_control() => json.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => json.push(c),
+        }
+    }
+    json
+}
+
 fn response(status: u16, headers: &str, body: &[u8]) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 {status} X\r\n{headers}Content-Length: {}\r\n\r\n",
@@ -248,9 +272,18 @@ impl Server {
         response(200, &ttl, token.as_bytes())
     }
 
-    fn credentials_body(&mut self, shape: u8) -> Vec<u8> {
-        let secret_key = self.secret('S', 40);
-        let session_token = self.secret('K', if shape & 0x80 != 0 { 1200 } else { 80 });
+    /// A credentials document; `tampered` appends text to one field (0: the access key id, 1: the
+    /// secret access key, 2: the session token; the text is already a JSON string's inside).
+    fn credentials_body(&mut self, shape: u8, tampered: Option<(u8, &str)>) -> Vec<u8> {
+        let mut fields = [
+            format!("ASIA{}", self.secrets.len()),
+            self.secret('S', 40),
+            self.secret('K', if shape & 0x80 != 0 { 1200 } else { 80 }),
+        ];
+        if let Some((field, text)) = tampered {
+            fields[usize::from(field) % fields.len()].push_str(text);
+        }
+        let [access_key_id, secret_key, session_token] = fields;
         let expiration = if shape & 0x20 != 0 {
             self.wall.add_secs(-3_600)
         } else {
@@ -263,12 +296,27 @@ impl Server {
         };
         format!(
             "{{\"Code\":\"Success\",\"LastUpdated\":\"2025-01-01T00:00:00Z\",\"Type\":\"AWS-HMAC\",\
-             \"AccessKeyId\":\"ASIA{}\",\"SecretAccessKey\":\"{secret_key}\",\"Token\":\"{session_token}\",\
+             \"AccessKeyId\":\"{access_key_id}\",\"SecretAccessKey\":\"{secret_key}\",\"Token\":\"{session_token}\",\
              \"Expiration\":\"{}\"{account}}}",
-            self.secrets.len(),
             expiration.rfc3339()
         )
         .into_bytes()
+    }
+
+    /// An answer with the proper status whose body (or, for credentials, one field) holds text
+    /// from the script: control characters, non-ASCII, anything but the secret mark.
+    fn scripted_body(&mut self, asked: Asked, shape: u8, script: &mut Script) -> Vec<u8> {
+        let len = usize::from(script.byte() % 64);
+        let text = unmarked(script.take(len));
+        match asked {
+            Asked::Credentials => {
+                let field = script.byte();
+                let body = self.credentials_body(shape, Some((field, &json_string_inside(&text))));
+                response(200, "", &body)
+            }
+            Asked::Token => response(200, "x-aws-ec2-metadata-token-ttl-seconds: 600\r\n", &text),
+            Asked::RoleList | Asked::Metadata => response(200, "", &text),
+        }
     }
 
     /// The proper body (and extra headers) for `asked`.
@@ -292,7 +340,7 @@ impl Server {
                     .as_bytes()
                     .to_vec(),
             ),
-            Asked::Credentials => (String::new(), self.credentials_body(shape)),
+            Asked::Credentials => (String::new(), self.credentials_body(shape, None)),
             Asked::Metadata => (String::new(), b"us-east-1".to_vec()),
         }
     }
@@ -301,6 +349,9 @@ impl Server {
     fn answer(&mut self, asked: Asked, connection: &mut Connection, script: &mut Script) {
         let shape = script.byte();
         let mut close_after = self.closes_after_answer;
+        // Raw bytes, silence, a truncated answer and one too large have no end the client can
+        // tell: bytes after them would be read as (the rest of) the answer, not as unasked.
+        let framed = !matches!(shape & 0x0f, 8 | 9 | 10 | 14);
         let answer = match shape & 0x0f {
             5 => {
                 let (headers, body) = self.proper(asked, shape, script);
@@ -330,17 +381,8 @@ impl Server {
             11 if asked == Asked::Credentials => {
                 let code = ERROR_CODES[usize::from(script.byte()) % ERROR_CODES.len()];
                 let len = usize::from(script.byte() % 64);
-                let message = unmarked(script.take(len));
-                // The message as a JSON string, control characters escaped as JSON allows.
-                let mut json = String::new();
-                for c in String::from_utf8_lossy(&message).chars() {
-                    match c {
-                        '"' | '\\' => json.push_str(&format!("\\{c}")),
-                        c if c.is_control() => json.push_str(&format!("\\u{:04x}", u32::from(c))),
-                        c => json.push(c),
-                    }
-                }
-                let body = format!("{{\"Code\":\"{code}\",\"Message\":\"{json}\"}}");
+                let message = json_string_inside(&unmarked(script.take(len)));
+                let body = format!("{{\"Code\":\"{code}\",\"Message\":\"{message}\"}}");
                 response(200, "", body.as_bytes())
             }
             12 => {
@@ -354,6 +396,7 @@ impl Server {
                 whole.extend_from_slice(&response(200, &headers, &body));
                 whole
             }
+            15 => self.scripted_body(asked, shape, script),
             14 => response(
                 200,
                 "",
@@ -364,11 +407,17 @@ impl Server {
                 response(200, &headers, &body)
             }
         };
+        if *TRACE {
+            eprintln!(
+                "  server answers {asked:?}: {:?}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
         connection.unread.extend_from_slice(&answer);
         if !answer.is_empty() {
             self.last_answer = answer;
         }
-        if shape & 0x10 != 0 || self.writes_after_answer {
+        if framed && (shape & 0x10 != 0 || self.writes_after_answer) {
             self.write_unasked(connection, script, shape & 0x10 != 0);
         }
         connection.closed_by_server |= close_after;
@@ -391,6 +440,12 @@ impl Server {
             }
             _ => response(200, "", b"nothing"),
         };
+        if *TRACE {
+            eprintln!(
+                "  server writes unasked: {:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
         connection.unread.extend_from_slice(&bytes);
     }
 }
@@ -716,7 +771,11 @@ fuzz_target!(|input: &[u8]| {
             if *TRACE {
                 eprintln!("{now:?} {action:?}");
             }
-            let shown = format!("{action:?}");
+            // The action as a log would show it (only a send carries a secret).
+            let shown = match action {
+                Action::Send { .. } => format!("{action:?}"),
+                _ => String::new(),
+            };
             let action = Owned::new(action);
             let mut own_token = None;
             let answer = match action {

@@ -81,6 +81,10 @@ SEEDS = {
                                                          SENT, PROPER, ROLE, ALL, SENT, 7, 2, ALL,
                                                          SENT, PROPER, ROLE, ALL, SENT, 11, 0, 12])
     + b"no trust\x1b[2J",
+    # A secret access key with control characters in it (JSON escapes), then a role list with them.
+    "control-characters-in-credentials": header() + op() + bytes([CONNECT, SENT, PROPER, ALL, SENT, PROPER, ROLE, ALL,
+                                                                  SENT, 15, 6]) + b"\x1b[2J\r\n" + bytes([1, ALL, 0])
+    + op(CREDENTIALS, 0, 4) + bytes([CONNECT, SENT, PROPER, ALL, SENT, 15, 4]) + b"r\x00\x07x" + bytes([ALL]),
     # Resets, timeouts, end of stream.
     "failures": header(settings=8 | 0x30 | 0x40) + op() + bytes([1, 2, CONNECT, 1, CONNECT, SENT, PROPER, 1,
                                                                 CONNECT, SENT, PROPER, 2,
