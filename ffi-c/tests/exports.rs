@@ -71,6 +71,18 @@ fn text_of(
     }
 }
 
+/// Renders text with room to spare, checking the buffer-size contract on the way: one byte short
+/// is `IMDS_RESULT_INSUFFICIENT_SIZE` with nothing written, the exact size suffices.
+fn text_sized(write: impl Fn(*mut u8, usize, *mut usize) -> imds_result) -> String {
+    let text = text_of(64 * 1024, &write).unwrap();
+    assert_eq!(
+        text_of(text.len() - 1, &write),
+        Err(imds_result::InsufficientSize)
+    );
+    assert_eq!(text_of(text.len(), &write).unwrap(), text);
+    text
+}
+
 fn set(config: *mut imds_config, source: imds_source, key: &str, value: &str) -> imds_result {
     imds_config_set(
         config,
@@ -351,24 +363,8 @@ fn config_and_settings_through_handles() {
     assert_eq!(value, "0.5");
     // SAFETY: written on OK.
     assert_eq!(unsafe { source.assume_init() }, imds_source::Profile);
-    let report = text_of(4096, |buf, len, written| {
-        imds_settings_report(settings, buf, len, written)
-    })
-    .unwrap();
+    let report = text_sized(|buf, len, written| imds_settings_report(settings, buf, len, written));
     assert!(report.contains("attempts = 2 (env AWS_METADATA_SERVICE_NUM_ATTEMPTS)\n"));
-    assert_eq!(
-        text_of(report.len() - 1, |buf, len, written| {
-            imds_settings_report(settings, buf, len, written)
-        }),
-        Err(imds_result::InsufficientSize)
-    );
-    assert_eq!(
-        text_of(report.len(), |buf, len, written| {
-            imds_settings_report(settings, buf, len, written)
-        })
-        .unwrap(),
-        report
-    );
     imds_settings_free(settings);
     imds_settings_free(null_mut());
 
@@ -540,17 +536,10 @@ fn a_whole_exchange_through_the_views() {
     assert_eq!(view(credentials.session_token), "t0k3n");
     assert_eq!(view(credentials.account_id), "");
     assert_eq!(credentials.expiration, 1_893_456_000);
-    let json = text_of(IMDS_CREDENTIALS_JSON_CAPACITY, |buf, len, written| {
-        imds_client_credentials_json(client, buf, len, written)
-    })
-    .unwrap();
+    let json =
+        text_sized(|buf, len, written| imds_client_credentials_json(client, buf, len, written));
+    assert!(json.len() <= IMDS_CREDENTIALS_JSON_CAPACITY);
     assert!(json.starts_with("{\"Version\":1,\"AccessKeyId\":\"ASIATRANSCRIPT\""));
-    assert_eq!(
-        text_of(json.len() - 1, |buf, len, written| {
-            imds_client_credentials_json(client, buf, len, written)
-        }),
-        Err(imds_result::InsufficientSize)
-    );
 
     // Diagnostics: a small buffer leaves one queued; none shows a secret.
     let mut level = MaybeUninit::<imds_level>::uninit();

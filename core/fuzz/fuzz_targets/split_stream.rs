@@ -32,11 +32,8 @@
 #![no_main]
 
 use imds_core::client::{IoError, RECEIVE_CAPACITY, SEND_CAPACITY};
-use imds_core::endpoint::Endpoint;
-use imds_core::role::RoleName;
-use imds_core::settings::CredentialsApi;
-use imds_core::{Action, Client, Error, Instant, Settings, Source, UnixTime, cli};
-use imds_core_fuzz::Script;
+use imds_core::{Action, Client, Error, Instant, UnixTime, cli};
+use imds_core_fuzz::{Script, settings};
 use libfuzzer_sys::fuzz_target;
 
 /// Operations one input may run on the same client (caches and the connection carry over).
@@ -49,7 +46,8 @@ const MAX_POLLS: usize = 20_000;
 const WALL_START: i64 = 1_735_689_600;
 /// Every secret the server makes up holds this byte; nothing else the server writes does.
 const SECRET_MARK: char = '@';
-/// The endpoint the client is configured with: the only place it may connect to.
+/// The host and port of [`imds_core_fuzz::ENDPOINT`], the endpoint the client is configured
+/// with: the only place it may connect to.
 const HOST: &str = "127.0.0.1";
 const PORT: u16 = 1338;
 const LEGACY_BASE: &str = "/latest/meta-data/iam/security-credentials/";
@@ -105,36 +103,6 @@ impl Rule {
     }
 }
 
-fn settings(flags: u8) -> Settings {
-    let mut settings = Settings::default();
-    settings.endpoint.value = Endpoint::parse(&format!("http://{HOST}:{PORT}")).unwrap();
-    if flags & 1 != 0 {
-        settings.v1_disabled.value = true;
-        settings.v1_disabled.source = Source::Env;
-    }
-    if flags & 2 != 0 {
-        settings.credentials_api.value = CredentialsApi::Extended;
-        settings.credentials_api.source = Source::Explicit;
-    }
-    if flags & 4 != 0 {
-        settings.instance_profile_name.value = RoleName::try_from("my-role").ok();
-        settings.instance_profile_name.source = Source::Env;
-    }
-    if flags & 8 != 0 {
-        settings.attempts.value = 1 + (flags >> 4) % 4;
-        settings.attempts.source = Source::Env;
-    }
-    if flags & 0x40 != 0 {
-        settings.timeout_ms.value = 100;
-        settings.timeout_ms.source = Source::Env;
-    }
-    if flags & 0x80 != 0 {
-        settings.token_ttl_secs.value = 120;
-        settings.token_ttl_secs.source = Source::Env;
-    }
-    settings
-}
-
 /// What a request asked for, as the server reads its request line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Asked {
@@ -184,12 +152,19 @@ const ERROR_CODES: [&str; 4] = [
     "Success",
 ];
 
-/// `text` with the secret mark replaced, so that it cannot hold a served secret.
+/// `bytes` with the secret mark replaced by `#`, and its JSON escape `\u0040` by `\u0020`, so
+/// that they cannot hold a served secret.
 fn unmarked(bytes: &[u8]) -> Vec<u8> {
-    bytes
+    let mut out: Vec<u8> = bytes
         .iter()
         .map(|&b| if b == SECRET_MARK as u8 { b'#' } else { b })
-        .collect()
+        .collect();
+    let mut at = 0;
+    while let Some(found) = out[at..].windows(6).position(|w| w == br"\u0040") {
+        out[at + found + 4] = b'2';
+        at += found + 6;
+    }
+    out
 }
 
 /// `bytes` (read as UTF-8, lossily) as the inside of a JSON string: quotes and backslashes
@@ -492,17 +467,17 @@ impl Owned {
                 ..
             } => {
                 assert_eq!((host, port), (HOST, PORT), "a connection elsewhere");
-                Owned::Connect { deadline }
+                Self::Connect { deadline }
             }
             Action::Send { data, deadline } => Self::Send {
                 data: data.to_vec(),
                 deadline,
             },
-            Action::Receive { deadline } => Owned::Receive { deadline },
-            Action::Close => Owned::Close,
-            Action::Wait { until } => Owned::Wait { until },
-            Action::Done => Owned::Done,
-            _ => Owned::Other,
+            Action::Receive { deadline } => Self::Receive { deadline },
+            Action::Close => Self::Close,
+            Action::Wait { until } => Self::Wait { until },
+            Action::Done => Self::Done,
+            _ => Self::Other,
         }
     }
 }
@@ -637,15 +612,14 @@ impl Checks {
             credentials.session_token(),
             credentials.account_id().unwrap_or(""),
         ];
-        for field in fields
-            .into_iter()
-            .filter(|_| Rule::PrintableCredentials.enforced())
-        {
-            assert!(
-                field.bytes().all(|b| (b' '..=b'~').contains(&b)),
-                "a credential field with a character outside printable ASCII: {:?}",
-                field.len()
-            );
+        if Rule::PrintableCredentials.enforced() {
+            for field in fields {
+                assert!(
+                    field.bytes().all(|b| (b' '..=b'~').contains(&b)),
+                    "a credential field of {} bytes with a character outside printable ASCII",
+                    field.len()
+                );
+            }
         }
         let mut json = String::new();
         credentials.write_process_json(&mut json).unwrap();
@@ -655,6 +629,31 @@ impl Checks {
         assert_eq!(parsed["SecretAccessKey"], credentials.secret_access_key());
         assert_eq!(parsed["SessionToken"], credentials.session_token());
         self.no_secret(&format!("{credentials:?}"), client, server, None);
+    }
+}
+
+/// How the host's connection failed while it wrote or read.
+enum Broken {
+    /// Reset by the peer.
+    Reset,
+    /// Nothing came (or could be written) by `deadline`.
+    Silent { deadline: Instant },
+}
+
+/// The host drops its connection and tells the client how it failed.
+fn broken(
+    client: &mut Client,
+    connection: &mut Option<Connection>,
+    now: &mut Instant,
+    how: Broken,
+) -> Result<(), Error> {
+    *connection = None;
+    match how {
+        Broken::Reset => client.handle_io_error(*now, IoError::ConnectionReset),
+        Broken::Silent { deadline } => {
+            *now = (*now).max(deadline);
+            client.handle_timeout(*now)
+        }
     }
 }
 
@@ -829,14 +828,10 @@ fuzz_target!(|input: &[u8]| {
                         report_unasked_bytes(&mut client, now)
                     } else {
                         match script.byte() % 8 {
-                            1 => {
-                                connection = None;
-                                client.handle_io_error(now, IoError::ConnectionReset)
-                            }
+                            1 => broken(&mut client, &mut connection, &mut now, Broken::Reset),
                             2 => {
-                                connection = None;
-                                now = now.max(deadline);
-                                client.handle_timeout(now)
+                                let how = Broken::Silent { deadline };
+                                broken(&mut client, &mut connection, &mut now, how)
                             }
                             _ => {
                                 let open = connection.as_mut().expect("a send on a connection");
@@ -855,18 +850,15 @@ fuzz_target!(|input: &[u8]| {
                             client.handle_eof(now)
                         } else {
                             match script.byte() % 4 {
-                                1 => {
-                                    connection = None;
-                                    client.handle_io_error(now, IoError::ConnectionReset)
-                                }
+                                1 => broken(&mut client, &mut connection, &mut now, Broken::Reset),
                                 2 => {
                                     open.closed_by_server = true;
                                     client.handle_eof(now)
                                 }
                                 // The server says nothing more.
                                 _ => {
-                                    now = now.max(deadline);
-                                    client.handle_timeout(now)
+                                    let how = Broken::Silent { deadline };
+                                    broken(&mut client, &mut connection, &mut now, how)
                                 }
                             }
                         }
@@ -876,14 +868,10 @@ fuzz_target!(|input: &[u8]| {
                                 let piece = std::mem::take(&mut open.unread);
                                 client.handle_data(now, &piece)
                             }
-                            1 => {
-                                connection = None;
-                                client.handle_io_error(now, IoError::ConnectionReset)
-                            }
+                            1 => broken(&mut client, &mut connection, &mut now, Broken::Reset),
                             2 => {
-                                connection = None;
-                                now = now.max(deadline);
-                                client.handle_timeout(now)
+                                let how = Broken::Silent { deadline };
+                                broken(&mut client, &mut connection, &mut now, how)
                             }
                             // The host was late (descheduled, a slow peer): maybe past the
                             // deadline, it reads everything that arrived.

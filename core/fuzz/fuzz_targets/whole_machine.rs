@@ -9,11 +9,8 @@
 #![no_main]
 
 use imds_core::client::IoError;
-use imds_core::endpoint::Endpoint;
-use imds_core::role::RoleName;
-use imds_core::settings::CredentialsApi;
-use imds_core::{Action, Client, Instant, Settings, Source, UnixTime};
-use imds_core_fuzz::Script;
+use imds_core::{Action, Client, Instant, UnixTime};
+use imds_core_fuzz::{Script, settings};
 use libfuzzer_sys::fuzz_target;
 
 /// Operations one input may run on the same client (caches carry over between them).
@@ -27,28 +24,6 @@ const WALL_START: i64 = 1_735_689_600;
 /// Set `WHOLE_MACHINE_TRACE=1` to print each action and answer (to check seeds).
 static TRACE: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("WHOLE_MACHINE_TRACE").is_some());
-
-fn settings(flags: u8) -> Settings {
-    let mut settings = Settings::default();
-    settings.endpoint.value = Endpoint::parse("http://127.0.0.1:1338").unwrap();
-    if flags & 1 != 0 {
-        settings.v1_disabled.value = true;
-        settings.v1_disabled.source = Source::Env;
-    }
-    if flags & 2 != 0 {
-        settings.credentials_api.value = CredentialsApi::Extended;
-        settings.credentials_api.source = Source::Explicit;
-    }
-    if flags & 4 != 0 {
-        settings.instance_profile_name.value = RoleName::try_from("my-role").ok();
-        settings.instance_profile_name.source = Source::Env;
-    }
-    if flags & 8 != 0 {
-        settings.attempts.value = 1 + (flags >> 4) % 4;
-        settings.attempts.source = Source::Env;
-    }
-    settings
-}
 
 /// Secrets the client holds now: nothing shown to a user may contain them.
 fn secrets(client: &Client) -> [String; 2] {
