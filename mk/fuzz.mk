@@ -3,7 +3,7 @@
 #   make check-extra                          every fuzz target FUZZ_SECONDS each, then Miri
 #   make fuzz FUZZ_TARGET=split_stream FUZZ_SECONDS=300   one target, longer
 #   make fuzz-rate                            each target for 60 s: executions per second
-#   make fuzz-long [FUZZ_TARGETS=...] [FUZZ_RUNS=10000000] [FUZZ_JOBS=1]
+#   make fuzz-long [FUZZ_TARGETS=...] [FUZZ_RUNS=10000000] [FUZZ_JOBS=1] [FUZZ_SANITIZER=none]
 #                                             each target until FUZZ_RUNS executions, its corpus
 #                                             minimised into core/fuzz/seeds/<target>, a row in
 #                                             FUZZING.md (commit the seeds and FUZZING.md after)
@@ -17,7 +17,10 @@ FUZZ_TARGET ?= split_stream
 FUZZ_TARGETS ?=
 FUZZ_RUNS ?= 10000000
 FUZZ_JOBS ?= 1
+# Empty: scripts/fuzz's default (AddressSanitizer for fuzz and check-extra, none for the rest).
+FUZZ_SANITIZER ?=
 FUZZ := $(ROOT)/scripts/fuzz
+FUZZ_WITH = $(if $(FUZZ_SANITIZER),--sanitizer $(FUZZ_SANITIZER))
 
 .PHONY: check-extra fuzz-deps fuzz-smoke fuzz fuzz-rate fuzz-long miri-deps miri
 
@@ -27,16 +30,16 @@ fuzz-deps:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 
 fuzz-smoke: fuzz-deps
-	$(FUZZ) smoke --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	$(FUZZ) smoke $(FUZZ_WITH) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: fuzz-deps
-	$(FUZZ) run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGET)
+	$(FUZZ) run $(FUZZ_WITH) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 fuzz-rate: fuzz-deps
-	$(FUZZ) rate --seconds 60 $(FUZZ_TARGETS)
+	$(FUZZ) rate $(FUZZ_WITH) --seconds 60 $(FUZZ_TARGETS)
 
 fuzz-long: fuzz-deps
-	$(FUZZ) long --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+	$(FUZZ) long $(FUZZ_WITH) --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 miri-deps:
 	rustup component add miri rust-src --toolchain nightly
