@@ -72,7 +72,7 @@ fn text_of(
 }
 
 /// Renders text with room to spare, checking the buffer-size contract on the way: one byte short
-/// is `IMDS_RESULT_INSUFFICIENT_SIZE` with nothing written, the exact size suffices.
+/// is `IMDS_RESULT_INSUFFICIENT_SIZE` with `written_out` left alone, the exact size suffices.
 fn text_sized(write: impl Fn(*mut u8, usize, *mut usize) -> imds_result) -> String {
     let text = text_of(64 * 1024, &write).unwrap();
     assert_eq!(

@@ -798,9 +798,10 @@ fuzz_target!(|input: &[u8]| {
                         }
                         // A pooled connection, which the server may have closed while idle.
                         5 | 6 => {
-                            let mut open = Connection::default();
-                            open.closed_by_server = script.byte() & 1 == 1;
-                            connection = Some(open);
+                            connection = Some(Connection {
+                                closed_by_server: script.byte() & 1 == 1,
+                                ..Connection::default()
+                            });
                             client.handle_connected_reused(now)
                         }
                         _ => {
