@@ -1,6 +1,6 @@
 # Fuzzing and Miri, kept out of `make test` (they need cargo-fuzz, a nightly toolchain and minutes
 # of CPU). scripts/fuzz does the work and keeps the record in FUZZING.md.
-#   make check-extra                          every fuzz target FUZZ_SECONDS each, then Miri
+#   make check-extra                          Miri, then every fuzz target FUZZ_SECONDS each
 #   make fuzz FUZZ_TARGET=split_stream FUZZ_SECONDS=300   one target, longer
 #   make fuzz-rate                            each target for 60 s: executions per second
 #   make fuzz-long [FUZZ_TARGETS=...] [FUZZ_RUNS=10000000] [FUZZ_JOBS=1] [FUZZ_SANITIZER=none]
@@ -24,7 +24,7 @@ FUZZ_WITH = $(if $(FUZZ_SANITIZER),--sanitizer $(FUZZ_SANITIZER))
 
 .PHONY: check-extra fuzz-deps fuzz-smoke fuzz fuzz-rate fuzz-long miri-deps miri
 
-check-extra: fuzz-smoke miri
+check-extra: miri fuzz-smoke
 
 fuzz-deps:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
