@@ -12,6 +12,12 @@ ROOT := $(CURDIR)
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
+# The workspace version (Cargo.toml), which every package, library and file name is derived from;
+# the ABI part of the shared library's SONAME: 0.MINOR before 1.0 (as cargo-c), then MAJOR.
+IMDS_VERSION := $(shell sed -n '/^\[workspace\.package\]/,/^\[/s/^version = "\([^"]*\)"/\1/p' $(ROOT)/Cargo.toml)
+IMDS_VERSION_PARTS := $(subst ., ,$(IMDS_VERSION))
+IMDS_ABI := $(if $(filter 0,$(word 1,$(IMDS_VERSION_PARTS))),0.$(word 2,$(IMDS_VERSION_PARTS)),$(word 1,$(IMDS_VERSION_PARTS)))
+
 # Runs its arguments with only loopback networking when the machine allows it (root / user namespaces).
 NETNS := $(ROOT)/scripts/loopback-only
 
@@ -21,6 +27,9 @@ help:
 	@echo "make demo   build, start the mock IMDS on loopback, fetch credentials with every imds command"
 	@echo "make test   install what is needed, then run every check inside a loopback-only network namespace"
 	@echo "make bench  imds against the AWS SDKs' own providers, side by side"
+	@echo "make bench-fleet  many processes at once against a throttled mock IMDS (tests/bench/FLEET.md)"
+	@echo "make dist   the release artifacts (wheels, sdist, npm packages, C tarballs) for x86_64 and arm64 Linux into dist/"
+	@echo "make test-arm64  every conformance scenario for arm64 Python and Node under qemu (slow)"
 
 include mk/*.mk
 
@@ -35,4 +44,4 @@ test-offline: $(TESTS)
 
 clean:
 	$(CARGO) clean
-	rm -rf .venv .venv-aiobotocore build bindings-node/node_modules
+	rm -rf .venv .venv-aiobotocore build dist bindings-node/node_modules

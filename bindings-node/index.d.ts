@@ -3,14 +3,6 @@
 /* eslint-disable */
 
 /**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
-/**
  * The IMDS client (the core's `Client`): long-lived, one operation at a time, caches the token,
  * the role name and the last good credentials. Not thread-safe; one per provider.
  */
@@ -50,13 +42,18 @@ export declare class Client {
    * request that fails on it before any byte comes back is re-sent once on a new connection.
    */
   handleConnectedReused(now: number): void
-  /** Bytes arrived on the connection. */
+  /**
+   * Bytes arrived on the connection (while `send` is pending: bytes that came before the
+   * request was written; no request asked for them).
+   */
   handleData(now: number, data: Buffer): void
-  /** The peer closed the connection. */
+  /** The peer closed the connection (while `send` is pending: before the request was written). */
   handleEof(now: number): void
   /**
-   * Connecting, sending or receiving failed: `kind` is `connectionRefused`, `connectFailed`,
-   * `connectionReset` or `other`.
+   * Connecting, sending or receiving failed: `kind` is `connectionRefused` (retried),
+   * `connectFailed` (unreachable network or host, name not found: final unless attempts was
+   * set), `connectionReset` (`ECONNRESET`, `EPIPE`, `ECONNABORTED`, even while connecting:
+   * retried) or `other` (final unless attempts was set).
    */
   handleIoError(now: number, kind: 'connectionRefused' | 'connectFailed' | 'connectionReset' | 'other'): void
   /**
@@ -150,7 +147,7 @@ export type Action =
      * The request, one character per byte (`socket.write(data, 'latin1')` writes the exact
      * bytes; requests are ASCII).
      */
-    data: string; /** Give up writing at this time. */
+    data: string; /** The request's deadline: give up writing at this time. */
   deadline: number }
   | { kind: 'receive'; /** Give up reading at this time. */
   deadline: number }

@@ -1,6 +1,7 @@
 # C: libimds (ffi-c, package imds-ffi), the `imds` command in C, the C tests (ASan + UBSan, C and
-# C++, valgrind, allocation count, the README example), `make install-c` / `make install`, and
-# `make bench-c`.
+# C++, valgrind, allocation count, the README examples, the blocking metadata read), the C++
+# wrapper's test (include/imds.hpp), the epoll example (ffi-c/examples), `make install-c` /
+# `make install`, and `make bench-c`.
 #
 # Tests and the conformance command link the debug libimds.a that `cargo test` builds anyway;
 # install and the benchmark use the size-optimised `release-small` profile.
@@ -41,8 +42,8 @@ C_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-lea
 C_TEST_SRC := $(C_SRC)/tests/test_api.c $(C_SRC)/driver.c
 
 .PHONY: deps-c deps-c-release lib-c lib-c-release build-c test-c test-c-header test-c-asan test-c-cxx \
-	test-c-valgrind test-c-alloc test-c-readme build-c-release install install-c bench-c \
-	check-extra-c
+	test-c-valgrind test-c-alloc test-c-wipe test-c-readme build-c-release install install-c bench-c \
+	check-extra-c test-c-fetch-metadata install-c-headers test-c-cxx-wrapper test-c-example-epoll
 
 deps-c:
 	@command -v $(C_CC) >/dev/null && command -v $(C_CXX) >/dev/null \
@@ -68,7 +69,8 @@ build-c: lib-c
 	@mkdir -p $(C_BUILD)
 	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/imds $(C_SRC)/imds.c $(C_SRC)/driver.c -L$(C_DEBUG_LIB) $(C_LIBS)
 
-test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-readme
+test-c: test-c-header test-c-asan test-c-cxx test-c-valgrind test-c-alloc test-c-wipe test-c-readme \
+	test-c-fetch-metadata test-c-cxx-wrapper test-c-example-epoll
 
 # include/imds.h is what the pinned cbindgen generates (also part of `cargo test`).
 test-c-header:
@@ -96,18 +98,100 @@ test-c-alloc: lib-c build-testkit
 		-L$(C_DEBUG_LIB) $(C_LIBS)
 	$(C_BUILD)/test_alloc $(C_MOCK)
 
-# The README's C example, extracted between its markers, built and run against the mock.
-test-c-readme: lib-c build-testkit
+# No token, secret key or session token left in a client's memory after reset, deinit or free
+# (caller storage scanned; heap blocks scanned by a replacement free()).
+test-c-wipe: lib-c build-testkit
 	@mkdir -p $(C_BUILD)
-	sed -n '/<!-- c example start -->/,/<!-- c example end -->/p' $(ROOT)/README.md \
-		| sed '1,/^```c$$/d; /^```$$/,$$d' > $(C_BUILD)/readme_example.c
-	@test -s $(C_BUILD)/readme_example.c || { echo "test-c-readme: no C example in README.md"; exit 1; }
-	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/readme_example $(C_BUILD)/readme_example.c -L$(C_DEBUG_LIB) $(C_LIBS)
-	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/with_mock $(C_SRC)/tests/with_mock.c
-	$(C_BUILD)/with_mock $(C_MOCK) --expect ASIAMOCKEXAMPLE00001 -- $(C_BUILD)/readme_example
+	$(C_CC) $(C_FLAGS) -O2 -o $(C_BUILD)/test_wipe $(C_SRC)/tests/test_wipe.c $(C_SRC)/driver.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_wipe $(C_MOCK)
 
-# `make install PREFIX=...`: libimds.a, libimds.so, imds.h, imds.pc and the `imds` command.
+# imds_fetch_metadata() (the blocking metadata read) against the mock, under ASan + UBSan and
+# under valgrind.
+test-c-fetch-metadata: lib-c build-testkit
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/test_fetch_metadata_asan \
+		$(C_SRC)/tests/test_fetch_metadata.c -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_fetch_metadata_asan $(C_MOCK)
+	$(C_CC) $(C_FLAGS) -O0 -o $(C_BUILD)/test_fetch_metadata $(C_SRC)/tests/test_fetch_metadata.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_VALGRIND) $(C_BUILD)/test_fetch_metadata $(C_MOCK)
+
+# include/imds.hpp, the C++17 wrapper, as installed (`install-c-headers` into a staging
+# directory, nothing else on the include path but the test harness), in two translation units,
+# with strict warnings, -fno-exceptions -fno-rtti, under ASan + UBSan, against the mock.
+C_STAGE := $(C_BUILD)/stage
+C_CXX_WRAPPER_FLAGS := -std=c++17 $(C_WARN) -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+	-Wold-style-cast -fno-exceptions -fno-rtti -g -I$(C_STAGE)/prefix/include -I$(C_SRC)/tests
+test-c-cxx-wrapper: lib-c build-testkit $(C_BUILD)/with_mock
+	@rm -rf $(C_STAGE)
+	$(MAKE) --no-print-directory install-c-headers DESTDIR=$(C_STAGE) PREFIX=/prefix
+	$(C_CXX) $(C_CXX_WRAPPER_FLAGS) $(C_SAN) -o $(C_BUILD)/test_cxx_wrapper \
+		$(C_SRC)/tests/test_cxx_wrapper.cpp $(C_SRC)/tests/cxx_second_unit.cpp -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/test_cxx_wrapper $(C_MOCK)
+	sed -n '/<!-- cxx example start -->/,/<!-- cxx example end -->/p' $(ROOT)/README.md \
+		| sed '1,/^```cpp$$/d; /^```$$/,$$d' > $(C_BUILD)/readme_example.cpp
+	@test -s $(C_BUILD)/readme_example.cpp || { echo "test-c-cxx-wrapper: no C++ example in README.md"; exit 1; }
+	$(C_CXX) $(C_CXX_WRAPPER_FLAGS) $(C_SAN) -o $(C_BUILD)/readme_example_cxx $(C_BUILD)/readme_example.cpp \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/with_mock $(C_MOCK) --expect 'access key id ASIAMOCKEXAMPLE00001, expires at 1893456000' \
+		--expect 'region us-east-1' -- $(C_BUILD)/readme_example_cxx
+
+# ffi-c/examples/epoll_clients.c (three clients, one operation each, in one epoll loop) under
+# ASan + UBSan against the mock, twice. First the token answers come 300 ms late, so all three
+# clients wait on the mock at the same moment, and the region answers 500 once and closes the
+# connection without saying so: that client backs off (a WAIT deadline as epoll_wait's timeout),
+# sees the close while waiting and retries on a new connection. Then instance-id never answers in
+# time: its receive deadline ends it with the core's timeout message while the other two succeed.
+C_EXAMPLE_SCRIPT_CONCURRENT := {"responses":[{"path":"/latest/api/token","delay_ms":300,"times":3},\
+	{"path":"/latest/meta-data/placement/region",\
+	"raw":"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"}]}
+C_EXAMPLE_SCRIPT_TIMEOUT := {"responses":[{"path":"/latest/meta-data/instance-id","delay_ms":5000,"times":0}]}
+test-c-example-epoll: lib-c build-testkit $(C_BUILD)/with_mock
+	$(C_CC) $(C_FLAGS) $(C_SAN) -o $(C_BUILD)/epoll_clients $(ROOT)/ffi-c/examples/epoll_clients.c \
+		-L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_BUILD)/with_mock $(C_MOCK) --script-json '$(C_EXAMPLE_SCRIPT_CONCURRENT)' \
+		--expect 'credentials: ASIAMOCKEXAMPLE00001 expires 1893456000' \
+		--expect 'placement/region: us-east-1' --expect 'instance-id: i-0123456789abcdef0' \
+		--expect 'most clients awaiting an answer at once: 3' \
+		--expect 'kept connections the server closed during a back-off: 1' -- $(C_BUILD)/epoll_clients --trace
+	$(C_BUILD)/with_mock $(C_MOCK) --script-json '$(C_EXAMPLE_SCRIPT_TIMEOUT)' --status 1 \
+		--expect 'credentials: ASIAMOCKEXAMPLE00001 expires 1893456000' \
+		--expect 'placement/region: us-east-1' \
+		--expect 'instance-id: failed: timed out waiting for IMDS' \
+		-- /usr/bin/env AWS_METADATA_SERVICE_TIMEOUT=0.2 AWS_METADATA_SERVICE_NUM_ATTEMPTS=1 \
+		$(C_BUILD)/epoll_clients
+
+# Runs a command against a fresh mock and checks its output (the README examples, the epoll one).
+$(C_BUILD)/with_mock: $(C_SRC)/tests/with_mock.c $(C_SRC)/tests/harness.h
+	@mkdir -p $(C_BUILD)
+	$(C_CC) $(C_FLAGS) -o $@ $<
+
+# The README's C example, extracted between its markers, built and run against the mock (also
+# built from the release tarballs by test-dist-c).
+C_README_EXAMPLE := $(C_BUILD)/readme_example.c
+C_WITH_MOCK := $(C_BUILD)/with_mock
+C_EXAMPLE_KEY := ASIAMOCKEXAMPLE00001
+
+.PHONY: $(C_README_EXAMPLE)
+$(C_README_EXAMPLE):
+	@mkdir -p $(@D)
+	sed -n '/<!-- c example start -->/,/<!-- c example end -->/p' $(ROOT)/README.md \
+		| sed '1,/^```c$$/d; /^```$$/,$$d' > $@
+	@test -s $@ || { echo "$@: no C example in README.md"; exit 1; }
+
+test-c-readme: lib-c build-testkit $(C_README_EXAMPLE) $(C_WITH_MOCK)
+	$(C_CC) $(C_FLAGS) -o $(C_BUILD)/readme_example $(C_README_EXAMPLE) -L$(C_DEBUG_LIB) $(C_LIBS)
+	$(C_WITH_MOCK) $(C_MOCK) --expect $(C_EXAMPLE_KEY) -- $(C_BUILD)/readme_example
+
+# `make install PREFIX=...`: libimds.a, libimds.so.VERSION with its links (SONAME libimds.so.ABI),
+# imds.h, imds.hpp, imds.pc (shared) and imds-static.pc, and the `imds` command.
 install: install-c
+
+# The C header and the C++ wrapper (test-c-cxx-wrapper compiles against this step's output).
+install-c-headers:
+	install -d $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(ROOT)/include/imds.h $(ROOT)/include/imds.hpp $(DESTDIR)$(PREFIX)/include/
 
 # The `imds` command linked statically against the size-optimised library, stripped.
 build-c-release: lib-c-release
@@ -116,14 +200,16 @@ build-c-release: lib-c-release
 		-L$(C_RELEASE_LIB) $(C_LIBS) -Wl,--gc-sections
 	strip $(C_BUILD)/release/imds
 
-install-c: build-c-release
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+install-c: build-c-release install-c-headers
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(C_RELEASE_LIB)/libimds.a $(DESTDIR)$(PREFIX)/lib/libimds.a
-	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so
-	install -m 644 $(ROOT)/include/imds.h $(DESTDIR)$(PREFIX)/include/imds.h
+	install -m 755 $(C_RELEASE_LIB)/libimds.so $(DESTDIR)$(PREFIX)/lib/libimds.so.$(IMDS_VERSION)
+	ln -sf libimds.so.$(IMDS_VERSION) $(DESTDIR)$(PREFIX)/lib/libimds.so.$(IMDS_ABI)
+	ln -sf libimds.so.$(IMDS_ABI) $(DESTDIR)$(PREFIX)/lib/libimds.so
 	install -m 755 $(C_BUILD)/release/imds $(DESTDIR)$(PREFIX)/bin/imds
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e "s|@VERSION@|$$(sed -n 's/^#define IMDS_VERSION_STRING "imds\/\(.*\)"/\1/p' $(ROOT)/include/imds.h)|" \
-		$(ROOT)/ffi-c/imds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/imds.pc
+	for pc in imds imds-static; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(IMDS_VERSION)|' -e 's|@ABI@|$(IMDS_ABI)|' \
+			-e 's|@STATIC_LIBS@|-lpthread -ldl -lm|' $(ROOT)/ffi-c/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
 
 # Per-fetch time of the C driver against the mock next to a plain-socket client (the floor), and
 # the stripped library sizes. A program that prints figures, not a test.

@@ -22,10 +22,11 @@ deps-node:
 	@command -v $(NODE) >/dev/null || { echo "deps-node: node (>= 20) is needed; apt-get install nodejs npm"; exit 1; }
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-# The addon (imds.linux-x64-gnu.node) and the generated loader and typings (index.js, index.d.ts,
-# committed: the build regenerates them and test-node fails if they changed).
+# The addon (imds.linux-x64-gnu.node) and the generated typings (index.d.ts, committed: the build
+# regenerates it and test-node fails if it changed). No generated loader: lib/native.js finds the
+# addon (here, or in the platform package npm installed) and says what to do when there is none.
 build-node:
-	cd $(NODE_DIR) && CARGO_NET_OFFLINE=true npx --no-install napi build --platform --release -- --locked
+	cd $(NODE_DIR) && CARGO_NET_OFFLINE=true npx --no-install napi build --platform --release --no-js -- --locked
 
 test-node: build-node
 	CARGO_NET_OFFLINE=true $(CARGO) build --locked --offline --quiet -p imds-testkit --bin imds-mock
@@ -33,8 +34,8 @@ test-node: build-node
 		AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING=1 $(NODE) --test --test-reporter=tap __test__/ | tee $(NODE_CARGO_TARGET)/node-test.tap
 	@grep -Eq '^# pass [1-9]' $(NODE_CARGO_TARGET)/node-test.tap || { echo "test-node: no test ran"; exit 1; }
 	@if git -C $(ROOT) rev-parse --git-dir >/dev/null 2>&1; then \
-		git -C $(ROOT) diff --exit-code -- bindings-node/index.js bindings-node/index.d.ts \
-		|| { echo "test-node: the generated index.js / index.d.ts changed; commit them"; exit 1; }; fi
+		git -C $(ROOT) diff --exit-code -- bindings-node/index.d.ts \
+		|| { echo "test-node: the generated index.d.ts changed; commit it"; exit 1; }; fi
 
 # Per-fetch and per-process figures next to @smithy/credential-provider-imds (a program that
 # prints figures, not a test).

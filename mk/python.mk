@@ -31,11 +31,11 @@ deps-python:
 
 # Builds the wheel offline (cargo fetch ran in deps-rust) and installs it into the venv.
 install-python:
-	rm -f $(PY_WHEELS)/imds-*.whl
+	rm -f $(PY_WHEELS)/imds_credentials-*.whl
 	cd $(PY_DIR) && CARGO_NET_OFFLINE=true $(VENV)/bin/maturin build --release --locked \
 		--interpreter $(PY) --out $(PY_WHEELS) --quiet
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
-		--force-reinstall $(PY_WHEELS)/imds-*.whl
+		--force-reinstall $(PY_WHEELS)/imds_credentials-*.whl
 
 # The mock and the Rust `imds` command (python -m imds is compared with it byte for byte).
 test-python: install-python
@@ -44,7 +44,7 @@ test-python: install-python
 		IMDS_REPO_ROOT=$(ROOT) \
 		$(PY) -m pytest -q -p no:cacheprovider tests
 	$(AIO_PY) -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
-		--force-reinstall $(PY_WHEELS)/imds-*.whl
+		--force-reinstall $(PY_WHEELS)/imds_credentials-*.whl
 	cd $(PY_DIR) && IMDS_MOCK=$(PY_CARGO_TARGET)/debug/imds-mock IMDS_REQUIRE_AIOBOTOCORE=1 \
 		$(AIO_PY) -m pytest -q -p no:cacheprovider tests/test_aiobotocore.py
 	cd $(PY_DIR) && $(PY) -m mypy.stubtest imds._imds --allowlist stubtest-allowlist.txt

@@ -21,7 +21,7 @@ build-testkit:
 
 # The mock's own tests (raw TCP clients against each scripted behaviour).
 test-mock:
-	$(CARGO) test --locked --offline -p imds-testkit --test mock_protocol --test mock_scripted --test mock_binary
+	$(CARGO) test --locked --offline -p imds-testkit --test mock_protocol --test mock_scripted --test mock_binary --test mock_throttle
 
 # Every scenario against every implementation; fails on any difference.
 test-conformance: build-testkit $$(CONFORMANCE_DEPS)

@@ -1,4 +1,4 @@
-// A connect that never completes: a loopback listener whose accept queue is full (it never
+// 1. A connect that never completes: a loopback listener whose accept queue is full (it never
 // accepts, and the queue is filled first) drops further SYNs, so connecting hangs. The driver
 // reports the connect deadline the core gave; the core ends with connect_failed (no fallback).
 
@@ -7,7 +7,8 @@ import { test } from 'node:test'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { createRequire } from 'node:module'
-import { cleanEnv } from './mock.mjs'
+import { performance } from 'node:perf_hooks'
+import { cleanEnv, startMock } from './mock.mjs'
 
 const require = createRequire(import.meta.url)
 const { fromInstanceMetadata } = require('../lib/index.js')
@@ -46,4 +47,22 @@ test('a connect that never completes fails with connect_failed at the connect de
   // Nothing was sent, and no IMDSv1 fallback was tried.
   assert.deepEqual(seen.filter((m) => m.includes('> ')), [])
   assert.ok(!seen.some((m) => m.includes('IMDSv1')), seen.join('\n'))
+})
+
+// 2. A process starved of CPU (hundreds of processes on two cores: make bench-fleet): the connect
+// completes in the kernel while the event loop is held past the deadline. When the loop runs
+// again, its timers come before its I/O; the driver must not call the connect timed out when the
+// connection is there.
+test('a connect that completed while the event loop was held past its deadline is not a timeout', async (t) => {
+  const mock = await startMock({})
+  t.after(() => mock.stop())
+  const provider = fromInstanceMetadata({ endpoint: mock.endpoint, timeout: 0.1, env: cleanEnv() })
+  const fetching = provider()
+  const heldUntil = performance.now() + 300
+  while (performance.now() < heldUntil) {
+    // The event loop is held: the connect (already started) completes in the kernel meanwhile.
+  }
+  const credentials = await fetching
+  assert.equal(credentials.accessKeyId, 'ASIAMOCKEXAMPLE00001')
+  provider.close()
 })

@@ -94,6 +94,51 @@ test('when the server closes the idle connection, the next fetch connects anew a
   assert.deepEqual(lines.slice(3), ['GET /latest/meta-data/iam/security-credentials/demo-role (token)'])
 })
 
+/** Lets the event loop turn twice: bytes already on a socket have been read by then. */
+async function loopTurns() {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+test('an answer nobody asked for, arriving on the kept connection between operations, is discarded: the next request goes on a new connection, with a new token', async (t) => {
+  const mock = await startMock({ metadata: { 'instance-id': 'i-0fresh' } })
+  const forwarder = await startForwarder(mock.port)
+  t.after(async () => {
+    await forwarder.close()
+    await mock.stop()
+  })
+  const client = new Client(loadSettings({ endpoint: forwarder.endpoint, env: cleanEnv() }))
+  const messages = []
+  const drain = () => {
+    for (let d = client.pollDiagnostic(); d; d = client.pollDiagnostic()) messages.push(d.message)
+  }
+  client.startGet(performance.now(), 'placement/region')
+  await drive(client, drain)
+  const [kept] = forwarder.sockets
+  // Sent at once (Nagle would hold it until the driver acknowledged the last answer), then read
+  // by the driver's idle socket within the loop's next turns.
+  kept.setNoDelay(true)
+  const unsolicited = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly'
+  await new Promise((resolve) => kept.write(unsolicited, resolve))
+  await loopTurns()
+  client.startGet(performance.now(), 'instance-id')
+  await drive(client, drain)
+  assert.deepEqual(client.body(), Buffer.from('i-0fresh'), 'the real answer, not the unsolicited one')
+  client.reset()
+  assert.deepEqual(byConnection(mock), [
+    '1 PUT /latest/api/token',
+    '1 GET /latest/meta-data/placement/region',
+    // The token came on the connection that brought the stray answer: it is dropped with it.
+    '2 PUT /latest/api/token',
+    '2 GET /latest/meta-data/instance-id',
+  ])
+  assert.deepEqual(
+    messages.filter((m) => /no request asked for/.test(m)),
+    [
+      `IMDS sent ${unsolicited.length} bytes that no request asked for: closed the connection, discarded them and dropped the token that came on it`,
+    ],
+  )
+})
+
 test('when the server closes the kept connection as a request arrives, the core re-sends it on a new one', async (t) => {
   const mock = await startMock({
     metadata: { 'instance-id': 'i-0resent' },

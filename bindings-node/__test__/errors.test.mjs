@@ -66,13 +66,20 @@ const cases = {
     withMock({ responses: [{ path: CREDENTIALS_PATH, delay_ms: 2000 }] }, (mock) =>
       credentialsWith({ endpoint: mock.endpoint, timeout: 0.1, attempts: 1 }),
     ),
-  io: () =>
-    withServer(
-      (socket) => socket.once('data', () => socket.resetAndDestroy()),
-      (endpoint) => credentialsWith({ endpoint }),
-    ),
+  // An I/O error the driver cannot class (no loopback server makes one): fed by hand.
+  io: async () => {
+    const client = new Client(loadSettings({ endpoint: 'http://127.0.0.1:9', env: cleanEnv() }))
+    client.startCredentials(performance.now())
+    assert.equal(client.poll(performance.now()).kind, 'connect')
+    client.handleConnected(performance.now())
+    assert.equal(client.poll(performance.now()).kind, 'send')
+    client.handleIoError(performance.now(), 'other')
+    client.poll(performance.now())
+  },
   connection_closed: () =>
-    withMock({ responses: [{ path: CREDENTIALS_PATH, cut_off: true }] }, (mock) => credentialsWith({ endpoint: mock.endpoint })),
+    withMock({ responses: [{ path: CREDENTIALS_PATH, cut_off: true, times: 0 }] }, (mock) =>
+      credentialsWith({ endpoint: mock.endpoint }),
+    ),
   malformed_response: () =>
     withServer(
       (socket) => socket.once('data', () => socket.end('this is not HTTP\r\n\r\n')),
@@ -148,10 +155,39 @@ test('a driver can feed an I/O error itself and get the core error for it', asyn
   client.startCredentials(performance.now())
   const action = client.poll(performance.now())
   assert.equal(action.kind, 'connect')
-  client.handleIoError(performance.now(), 'connectionRefused')
-  assert.throws(() => client.poll(performance.now()), { code: 'connect_failed' })
+  // Unreachable: final at once. (A refused connection is retried after a back-off.)
+  client.handleIoError(performance.now(), 'connectFailed')
+  assert.throws(() => client.poll(performance.now()), {
+    code: 'connect_failed',
+    message: 'could not connect to IMDS at http://127.0.0.1:9 (unreachable); is this an EC2 instance, and is the endpoint right?',
+  })
   assert.throws(() => client.handleIoError(performance.now(), 'bogus'), { code: 'invalid_argument' })
   // The client stays usable for the next operation.
   client.startCredentials(performance.now())
   await assert.rejects(drive(client), { code: 'connect_failed' })
+})
+
+test('a reset right after accept is connection_closed, with the one message every driver gives', async () => {
+  await withServer(
+    (socket) => socket.resetAndDestroy(),
+    (endpoint) =>
+      assert.rejects(credentialsWith({ endpoint }), {
+        code: 'connection_closed',
+        message: 'IMDS closed or reset the connection before the response was complete in the token request',
+      }),
+  )
+})
+
+test('a refused connection is retried within the attempts, then names the endpoint', async () => {
+  const port = await closedPort()
+  const seen = []
+  const logger = { info: (m) => seen.push(m), debug() {}, warn() {}, error() {} }
+  await assert.rejects(credentialsWith({ endpoint: `http://127.0.0.1:${port}`, logger }), {
+    code: 'connect_failed',
+    message: `could not connect to IMDS at http://127.0.0.1:${port} (connection refused); is this an EC2 instance, and is the endpoint right?`,
+  })
+  assert.deepEqual(
+    seen.map((m) => m.replace(/\d+ ms$/, 'N ms')),
+    [1, 2, 3].map((n) => `imds: token request attempt ${n} failed; retrying in N ms`),
+  )
 })

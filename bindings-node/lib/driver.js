@@ -10,10 +10,14 @@
 // new provider per fetch does not connect per fetch; the client it came from is told, and connects
 // anew next time). While idle it is unref'd (it never keeps the process alive), and it is closed
 // after IDLE_MS, by `closeConnection`, when more than MAX_IDLE are idle, or when the server closes
-// it. Whenever the server closes a connection the core is not using (kept between operations, or
-// during a back-off), the core is told (`handleClosed`), so the next request connects anew. Only a
-// close the event loop has not seen yet goes unnoticed: the request fails on the connection before
-// any byte comes back, and the core re-sends it once on a new one.
+// it. Whenever the server closes a connection kept between operations, the core is told
+// (`handleClosed`), so the next request connects anew. Whatever arrives while the core is not
+// reading (bytes no request asked for, between operations or during a back-off; an end or an error
+// during a back-off) is held and reported to the core before the next request is written, instead
+// of writing it, as its `send` action asks: the core judges it (it closes the connection, and
+// sends the request on a new one). Only a close the event loop has not seen yet goes unnoticed:
+// the request fails on the connection before any byte comes back, and the core re-sends it once
+// on a new one.
 
 const net = require('node:net')
 const { performance } = require('node:perf_hooks')
@@ -49,12 +53,15 @@ function takeIdle(key) {
   return found
 }
 
-/** The core's I/O error classes for a Node socket error. */
+/**
+ * The core's I/O error classes for a Node socket error. A reset is a reset even while connecting
+ * (IMDS accepted, then dropped the connection as the connect completed): not a connect failure.
+ */
 function ioErrorKind(error, connecting) {
   const code = error && error.code
   if (code === 'ECONNREFUSED') return 'connectionRefused'
-  if (connecting) return 'connectFailed'
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connectionReset'
+  if (connecting) return 'connectFailed'
   return 'other'
 }
 
@@ -77,6 +84,9 @@ class Connection {
     this.operation = null
     this.idleTimer = null
     this.closeWhenDone = false
+    // Bytes that arrived while the connection was kept between operations: no request asked for
+    // them. Its client's next operation reports them to the core; no other client takes it.
+    this.unsolicited = []
     socket.on('data', (chunk) => this.event({ kind: 'data', chunk }))
     socket.on('end', () => this.event({ kind: 'eof' }))
     socket.on('error', (error) => this.event({ kind: 'error', error }))
@@ -92,6 +102,7 @@ class Connection {
 
   event(event) {
     if (this.operation !== null) this.operation.onEvent(event)
+    else if (event.kind === 'data') this.unsolicited.push(event)
     else this.closeIdle()
   }
 
@@ -102,8 +113,13 @@ class Connection {
     this.socket.ref()
   }
 
-  /** Whether the socket can carry another request. */
+  /** Whether the socket can carry another request (for any client: nothing unsolicited on it). */
   reusable() {
+    return this.open() && this.unsolicited.length === 0
+  }
+
+  /** Whether the socket is open and not to be closed once its operation ends. */
+  open() {
     return !this.closeWhenDone && !this.socket.destroyed && this.socket.readyState === 'open'
   }
 
@@ -257,6 +273,8 @@ function drive(client, onStep) {
     let expiry = null
     let deadlineAt = 0
     let timerAt = 0
+    // Counts `arm` calls, so that a deferred expiry knows whether its deadline still stands.
+    let armings = 0
 
     function onTimer() {
       timer = null
@@ -266,12 +284,20 @@ function drive(client, onStep) {
         timer = setTimeout(onTimer, delayUntil(deadlineAt))
         return
       }
-      const handler = expiry
-      expiry = null
-      handler()
+      // The loop runs expired timers before it polls for I/O: after the process was held (CPU
+      // starvation, a long synchronous task) the connect or the data may already be there.
+      // Expire only after this turn's I/O was delivered, if that I/O did not move the operation on.
+      const armed = armings
+      setImmediate(() => {
+        if (expiry === null || armed !== armings) return
+        const handler = expiry
+        expiry = null
+        handler()
+      })
     }
 
     function arm(deadline, onExpiry) {
+      armings += 1
       expiry = onExpiry
       deadlineAt = deadline
       if (timer !== null && timerAt <= deadline) return
@@ -319,17 +345,9 @@ function drive(client, onStep) {
         connecting = draining = false
         disarm()
         feed(() => deliver(event))
-      } else if (event.kind === 'data') {
-        pending.push(event)
       } else {
-        // The server closed the connection while the core waits out a back-off: the core is told,
-        // so that the next request connects anew.
-        closeSocket()
-        try {
-          client.handleClosed()
-        } catch (error) {
-          finish(error)
-        }
+        // The core is waiting out a back-off: reported before its next request is written.
+        pending.push(event)
       }
     }
 
@@ -381,10 +399,12 @@ function drive(client, onStep) {
             }
             openSocket(action)
             return
-          case 'send':
-            if (connection === null) {
+          case 'send': {
+            // What came while the core was not reading is reported instead of writing.
+            const event = connection === null ? { kind: 'error', ioError: 'connectionReset' } : pending.shift()
+            if (event !== undefined) {
               try {
-                client.handleIoError(now(), 'connectionReset')
+                deliver(event)
               } catch (error) {
                 finish(error)
                 return
@@ -397,6 +417,7 @@ function drive(client, onStep) {
               return
             }
             continue
+          }
           case 'receive': {
             const event = pending.shift()
             if (event !== undefined) {
@@ -410,6 +431,8 @@ function drive(client, onStep) {
             }
             receiving = true
             arm(action.deadline, onTimeout)
+            // The request's trace line, queued by this poll, goes out before the answer is awaited.
+            if (onStep) onStep()
             return
           }
           case 'close':
@@ -428,12 +451,14 @@ function drive(client, onStep) {
       }
     }
 
-    // The connection kept from the client's last operation, unless the server closed it.
+    // The connection kept from the client's last operation, unless the server closed it; what
+    // arrived on it meanwhile is reported before the first request.
     const kept = connections.get(client)
     if (kept !== undefined && kept.idle) {
-      if (kept.reusable()) {
+      if (kept.open()) {
         connection = kept
         connection.use(operation)
+        pending.push(...kept.unsolicited.splice(0))
       } else {
         kept.closeIdle()
       }

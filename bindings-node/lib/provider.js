@@ -5,7 +5,7 @@
 
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
-const { Client } = require('./client.js')
+const { Client, inspectWithout, CREDENTIAL_SECRETS } = require('./client.js')
 const { drive, closeConnection } = require('./driver.js')
 const { explicitSettings, loadSettings } = require('./settings.js')
 
@@ -54,7 +54,7 @@ function diagnosticsTo(logger, client) {
   }
 }
 
-/** The SDK's credential identity for the core's credentials. */
+/** The SDK's credential identity for the core's credentials (inspecting it shows the secrets' lengths only). */
 function identity(credentials) {
   const result = {
     accessKeyId: credentials.accessKeyId,
@@ -63,7 +63,7 @@ function identity(credentials) {
     expiration: credentials.expiration,
   }
   if (credentials.accountId !== undefined && credentials.accountId !== null) result.accountId = credentials.accountId
-  return result
+  return inspectWithout(result, CREDENTIAL_SECRETS)
 }
 
 /**

@@ -32,15 +32,19 @@ pub enum Action {
         /// Give up connecting at this time.
         deadline: f64,
     },
-    /// Write all of `data`, then `poll` again.
+    /// First report what already came on the connection and was not read (bytes, an end, an
+    /// error: `handleData` / `handleEof` / `handleIoError`) instead of writing, then `poll` again
+    /// (no request asked for it: the client closes the connection and sends the request on a new
+    /// one). Otherwise write all of `data`, then `poll` again.
     Send {
         /// The request, one character per byte (`socket.write(data, 'latin1')` writes the exact
         /// bytes; requests are ASCII).
         data: String,
-        /// Give up writing at this time.
+        /// The request's deadline: give up writing at this time.
         deadline: f64,
     },
-    /// Read; feed `handleData` / `handleEof`, or `handleTimeout` once `deadline` passes.
+    /// Read; feed `handleData` / `handleEof`, or `handleTimeout` once `deadline` (the request's:
+    /// the same for every `receive` of one response) passes before the response is whole.
     Receive {
         /// Give up reading at this time.
         deadline: f64,
@@ -209,20 +213,23 @@ impl Client {
             .map_err(to_js)
     }
 
-    /// Bytes arrived on the connection.
+    /// Bytes arrived on the connection (while `send` is pending: bytes that came before the
+    /// request was written; no request asked for them).
     #[napi(catch_unwind)]
     pub fn handle_data(&mut self, now: f64, data: BufferSlice) -> Result<()> {
         self.inner.handle_data(instant(now), &data).map_err(to_js)
     }
 
-    /// The peer closed the connection.
+    /// The peer closed the connection (while `send` is pending: before the request was written).
     #[napi(catch_unwind)]
     pub fn handle_eof(&mut self, now: f64) -> Result<()> {
         self.inner.handle_eof(instant(now)).map_err(to_js)
     }
 
-    /// Connecting, sending or receiving failed: `kind` is `connectionRefused`, `connectFailed`,
-    /// `connectionReset` or `other`.
+    /// Connecting, sending or receiving failed: `kind` is `connectionRefused` (retried),
+    /// `connectFailed` (unreachable network or host, name not found: final unless attempts was
+    /// set), `connectionReset` (`ECONNRESET`, `EPIPE`, `ECONNABORTED`, even while connecting:
+    /// retried) or `other` (final unless attempts was set).
     #[napi(catch_unwind)]
     pub fn handle_io_error(
         &mut self,

@@ -37,7 +37,7 @@ RULES = [
     (r"\b_aio_connection\b", "_connection"),
     (r"^import asyncio$", "import time"),
     (r"\basyncio\.sleep\b", "time.sleep"),
-    (r"Awaitable\[None\]", "None"),
+    (r"Awaitable\[(\w+(?:\[\w+\])?)\]", r"\1"),  # Awaitable[None], Awaitable[Optional[bytes]]
     (r"\bAwaitable, ", ""),
 ]
 

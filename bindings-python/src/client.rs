@@ -30,8 +30,11 @@ pub enum Action {
         /// Give up connecting at this instant (monotonic ms).
         deadline: u64,
     },
-    /// Write all of `data`, then poll again; on failure `handle_io_error`; past `deadline`,
-    /// `handle_timeout`.
+    /// First check the connection without waiting: if bytes, the end of the stream or an error
+    /// are already there, report them (`handle_data`, `handle_eof`, `handle_io_error`) instead
+    /// of writing, and poll again (no request asked for them: the client closes the connection
+    /// and sends the request on a new one). Otherwise write all of `data`, then poll again; on
+    /// failure `handle_io_error`; past `deadline` (the request's), `handle_timeout`.
     Send {
         /// The bytes to write.
         data: Vec<u8>,
@@ -39,7 +42,8 @@ pub enum Action {
         deadline: u64,
     },
     /// Read and pass what arrives to `handle_data` (`handle_eof` when the peer closed); past
-    /// `deadline`, `handle_timeout`.
+    /// `deadline` before the response is whole, `handle_timeout`. The deadline is the request's:
+    /// the same for every `Receive` of one response.
     Receive {
         /// Give up reading at this instant (monotonic ms).
         deadline: u64,
@@ -82,17 +86,21 @@ impl Action {
     }
 }
 
-/// An I/O failure as the host classifies it.
+/// An I/O failure as the host classifies it. A refused connection and a reset are retried within
+/// the attempts; the others are final unless the number of attempts was set.
 #[pyclass(eq, eq_int, frozen, module = "imds._imds", name = "IoError")]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum IoError {
-    /// Nothing listens on the endpoint (`ConnectionRefusedError`).
+    /// Nothing listens on the endpoint (`ConnectionRefusedError`). Retried.
     ConnectionRefused,
-    /// The connection could not be made for another reason (unreachable, DNS, …).
+    /// The connection could not be made for another reason (unreachable network or host, name
+    /// not found, …). Final unless attempts was set.
     ConnectFailed,
-    /// The connection was reset or broken while sending or receiving.
+    /// The connection was made, then reset or broken (`ConnectionResetError`,
+    /// `BrokenPipeError`, `ConnectionAbortedError`), while connecting, sending or receiving.
+    /// Retried.
     ConnectionReset,
-    /// Any other I/O error.
+    /// Any other I/O error. Final unless attempts was set.
     Other,
 }
 
@@ -222,12 +230,14 @@ impl Client {
         )
     }
 
-    /// Bytes arrived on the connection.
+    /// Bytes arrived on the connection (while a `Send` is pending: found before the request was
+    /// written; no request asked for them).
     fn handle_data(&mut self, py: Python<'_>, now: u64, data: &[u8]) -> PyResult<()> {
         check(py, self.inner.handle_data(Instant::from_millis(now), data))
     }
 
-    /// The peer closed the connection.
+    /// The peer closed the connection (while a `Send` is pending: found closed before the request
+    /// was written).
     fn handle_eof(&mut self, py: Python<'_>, now: u64) -> PyResult<()> {
         check(py, self.inner.handle_eof(Instant::from_millis(now)))
     }

@@ -6,7 +6,9 @@ use pyo3::sync::PyOnceLock;
 /// Temporary AWS credentials from the instance's role.
 ///
 /// The secret access key and session token are readable as attributes but never appear in `repr`
-/// or `str`.
+/// or `str`, which show their lengths only. The core's copy inside this object is wiped when the
+/// object is freed; the `str` objects the attributes return are Python's, immutable, and cannot
+/// be wiped.
 #[pyclass(frozen, eq, module = "imds._imds", name = "Credentials")]
 #[derive(PartialEq)]
 pub struct Credentials {
@@ -85,9 +87,11 @@ impl Credentials {
 
     fn __repr__(&self) -> String {
         format!(
-            "Credentials(access_key_id={}, secret_access_key='** redacted **', \
-             session_token='** redacted **', expiration={}, account_id={})",
+            "Credentials(access_key_id={}, secret_access_key=<redacted, {} bytes>, \
+             session_token=<redacted, {} bytes>, expiration={}, account_id={})",
             crate::quote(self.inner.access_key_id()),
+            self.inner.secret_access_key().len(),
+            self.inner.session_token().len(),
             crate::quote(&self.expiration_rfc3339()),
             match self.inner.account_id() {
                 Some(id) => crate::quote(id),

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -75,6 +75,15 @@ class Mock:
         """`METHOD PATH` of every request so far."""
         return [f"{r['method']} {r['path']}" for r in self.requests()]
 
+    def lines_by_connection(self) -> List[Tuple[int, str]]:
+        """(connection number, `METHOD PATH`) of every request so far, connection by connection
+        (numbered 1, 2, ... in the order the mock accepted them), each in the order it was sent.
+        The log itself may interleave connections in either order: each has its own thread."""
+        return sorted(
+            ((int(r["connection"]), f"{r['method']} {r['path']}") for r in self.requests()),
+            key=lambda request: request[0],
+        )
+
     def close(self) -> None:
         if self.process.poll() is None:
             assert self.process.stdin is not None
@@ -107,6 +116,47 @@ def start_mock(tmp_path: Path) -> Iterator[Callable[..., Mock]]:
 def mock(start_mock: Callable[..., Mock]) -> Mock:
     """A mock serving the test credentials."""
     return start_mock(script())
+
+
+# An IMDS that accepts connections and reads requests but never answers (until the mock stops).
+NEVER_ANSWERS = script(responses=[{"delay_ms": 3_600_000, "times": 0}])
+
+# Every request one credentials fetch makes to an IMDS that never answers, at the default settings
+# (1 s timeout): the token request times out, so the fetch falls back to IMDSv1 on a new
+# connection, where the role-list request times out too and the fetch fails.
+ONE_FETCH_THAT_TIMES_OUT = [
+    (1, "PUT /latest/api/token"),
+    (2, "GET /latest/meta-data/iam/security-credentials/"),
+]
+
+# An IMDS whose credentials answer comes late (within the default 1 s timeout), so that callers
+# arrive while the exchange is in flight.
+SLOW_CREDENTIALS = script(
+    responses=[{"path": f"/latest/meta-data/iam/security-credentials/{ROLE}", "delay_ms": 300}]
+)
+
+# Every request of one full exchange on one connection.
+ONE_EXCHANGE = [
+    (1, "PUT /latest/api/token"),
+    (1, "GET /latest/meta-data/iam/security-credentials/"),
+    (1, f"GET /latest/meta-data/iam/security-credentials/{ROLE}"),
+]
+
+
+def access_key_ids(outcomes: List[Any]) -> List[Any]:
+    """The access key id of each outcome that is credentials; any other outcome as it is."""
+    return [getattr(outcome, "access_key_id", outcome) for outcome in outcomes]
+
+
+def assert_one_failure_for_all(outcomes: List[Any], count: int) -> None:
+    """`count` callers of a provider whose one fetch timed out all got its failure, each as an
+    exception object of its own (one object raised in many threads or tasks would have its
+    traceback rewritten under them)."""
+    assert len(outcomes) == count
+    assert all(type(outcome).__name__ == "TimedOutError" for outcome in outcomes), outcomes
+    assert len({str(outcome) for outcome in outcomes}) == 1, "the same failure for every caller"
+    assert all(outcome.kind == "timeout" for outcome in outcomes)
+    assert len({id(outcome) for outcome in outcomes}) == count, "each caller raises its own copy"
 
 
 AWS_PREFIXES = ("AWS_",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import imds
 from imds import _imds
 from conftest import Mock
@@ -40,17 +42,31 @@ def test_io_error_values() -> None:
     assert imds.IoError.Other != imds.IoError.ConnectFailed
 
 
-def test_connection_refused_is_connect_failed() -> None:
+def test_connection_refused_is_retried_then_connect_failed_naming_the_endpoint() -> None:
+    client = imds.Client(imds.load_settings(endpoint="http://127.0.0.1:9", attempts=2))
+    client.start_credentials(0, 0)
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    client.handle_io_error(1, imds.IoError.ConnectionRefused)
+    wait = client.poll(1)
+    assert isinstance(wait, imds.Action.Wait)
+    assert isinstance(client.poll(wait.until), imds.Action.Connect)
+    try:
+        client.handle_io_error(wait.until, imds.IoError.ConnectionRefused)
+        client.poll(wait.until)
+    except imds.ConnectFailedError as error:
+        assert error.kind == "connect_failed"
+        assert str(error).startswith("could not connect to IMDS at http://127.0.0.1:9 (connection refused); ")
+    else:
+        raise AssertionError("expected ConnectFailedError")
+
+
+def test_an_unreachable_network_is_final() -> None:
     client = imds.Client(imds.load_settings(endpoint="http://127.0.0.1:9"))
     client.start_credentials(0, 0)
     assert isinstance(client.poll(0), imds.Action.Connect)
-    try:
-        client.handle_io_error(1, imds.IoError.ConnectionRefused)
+    with pytest.raises(imds.ConnectFailedError, match=r"\(unreachable\)"):
+        client.handle_io_error(1, imds.IoError.ConnectFailed)
         client.poll(1)
-    except imds.ConnectFailedError as error:
-        assert error.kind == "connect_failed"
-    else:
-        raise AssertionError("expected ConnectFailedError")
 
 
 def test_module_constants() -> None:

@@ -147,16 +147,30 @@ def test_io_error_reported_by_the_host(mock: Mock) -> None:
     client.handle_connected(1)
     assert isinstance(client.poll(1), imds.Action.Send)
     with pytest.raises(imds.IoFailedError) as raised:
-        client.handle_io_error(2, imds.IoError.ConnectionReset)
+        client.handle_io_error(2, imds.IoError.Other)
         client.poll(2)
     assert raised.value.kind == "io"
 
 
+def test_a_reset_reported_by_the_host_is_retried(mock: Mock) -> None:
+    client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
+    client.start_credentials(0, 0)
+    assert isinstance(client.poll(0), imds.Action.Connect)
+    client.handle_connected(1)
+    assert isinstance(client.poll(1), imds.Action.Send)
+    client.handle_io_error(2, imds.IoError.ConnectionReset)
+    assert isinstance(client.poll(2), imds.Action.Wait)
+
+
 def test_connection_reset_by_the_server(raw_server: Callable[[Optional[bytes]], RawServer]) -> None:
+    # Reset on every attempt: one failure however the reset showed (connect, send or receive).
     server = raw_server(None)
-    with pytest.raises(imds.IoFailedError) as raised:
+    with pytest.raises(imds.ConnectionClosedError) as raised:
         fetch(server.endpoint)
-    assert raised.value.kind == "io"
+    assert raised.value.kind == "connection_closed"
+    assert str(raised.value) == (
+        "IMDS closed or reset the connection before the response was complete in the token request"
+    )
 
 
 def test_unsupported_maps_to_its_class() -> None:

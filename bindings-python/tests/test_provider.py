@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, List
+from typing import Callable, List, Union
 
 import pytest
 
 import imds
-from conftest import ACCESS_KEY_ID, EXPIRATION_UNIX, ROLE, Mock, script
+from conftest import (
+    ACCESS_KEY_ID,
+    EXPIRATION_UNIX,
+    NEVER_ANSWERS,
+    ONE_EXCHANGE,
+    ONE_FETCH_THAT_TIMES_OUT,
+    ROLE,
+    SLOW_CREDENTIALS,
+    Mock,
+    access_key_ids,
+    assert_one_failure_for_all,
+    script,
+)
 
 CREDENTIALS_GET = f"GET /latest/meta-data/iam/security-credentials/{ROLE}"
 
@@ -106,6 +118,55 @@ def test_shared_by_eight_threads(mock: Mock) -> None:
     assert keys == [ACCESS_KEY_ID] * 200
     assert credential_fetches(mock) == 1, "one fetch, every other call served from the cache"
     provider.close()
+
+
+def call_from_threads(
+    provider: imds.Provider, count: int
+) -> List[Union[imds.Credentials, BaseException]]:
+    """What `provider.credentials()` gave each of `count` threads that call it at once."""
+    barrier = threading.Barrier(count)
+    outcomes: List[Union[imds.Credentials, BaseException]] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            outcome: Union[imds.Credentials, BaseException] = provider.credentials()
+        except BaseException as error:  # the outcome under test
+            outcome = error
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_threads_share_one_failing_fetch(start_mock: Callable[..., Mock]) -> None:
+    # A fetch against this IMDS takes two 1 s timeouts: the 32 threads, released together, all
+    # call while it is in flight.
+    mock = start_mock(NEVER_ANSWERS)
+    provider = imds.Provider(endpoint=mock.endpoint)
+    outcomes = call_from_threads(provider, 32)
+    mock.close()  # the log is complete once the mock has stopped
+
+    assert mock.lines_by_connection() == ONE_FETCH_THAT_TIMES_OUT, "one fetch for the 32 callers"
+    assert_one_failure_for_all(outcomes, 32)
+
+
+def test_threads_share_one_successful_fetch(start_mock: Callable[..., Mock]) -> None:
+    # The credentials answer comes late, so the 32 threads call while the exchange is in flight.
+    mock = start_mock(SLOW_CREDENTIALS)
+    provider = imds.Provider(endpoint=mock.endpoint)
+    outcomes = call_from_threads(provider, 32)
+    provider.close()
+    mock.close()
+
+    assert mock.lines_by_connection() == ONE_EXCHANGE
+    assert access_key_ids(outcomes) == [ACCESS_KEY_ID] * 32
 
 
 def test_timeout_then_still_usable(start_mock: Callable[..., Mock]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -97,13 +98,14 @@ def test_diagnostics_never_contain_secrets(start_mock, caplog) -> None:  # type:
         assert secret not in text
 
 
-def test_credentials_repr_redacts_secrets(mock: Mock) -> None:
+def test_credentials_repr_shows_the_secrets_length_only(mock: Mock) -> None:
     credentials = imds.fetch_credentials(endpoint=mock.endpoint)
     shown = repr(credentials) + str(credentials)
     assert ACCESS_KEY_ID in shown
     assert SECRET_ACCESS_KEY not in shown
     assert SESSION_TOKEN not in shown
-    assert "redacted" in shown
+    assert f"secret_access_key=<redacted, {len(SECRET_ACCESS_KEY)} bytes>" in shown
+    assert f"session_token=<redacted, {len(SESSION_TOKEN)} bytes>" in shown
 
 
 def test_credentials_are_frozen_and_comparable(mock: Mock) -> None:
@@ -142,24 +144,75 @@ CLOSES_AFTER_THE_REGION = script(
 )
 
 
-def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(start_mock) -> None:  # type: ignore[no-untyped-def]
+def region_then_instance_id(mock: Mock) -> Tuple[List[str], Optional[bytes]]:
+    """Reads the region, waits until something arrives on the kept connection, then reads the
+    instance id on the same client and connection: the diagnostics and the second body."""
     import select
 
     from imds import _sync
 
-    mock = start_mock(CLOSES_AFTER_THE_REGION)
     client = imds.Client(imds.load_settings(endpoint=mock.endpoint))
     conn = _sync.Connection()
-    messages: list[str] = []
+    messages: List[str] = []
     try:
         client.start_get(_sync.monotonic_ms(), "placement/region")
         _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
         assert client.body() == b"us-east-1"
         assert conn.sock is not None, "kept: the answer did not say it closes"
-        assert select.select([conn.sock], [], [], 5)[0], "the server's close arrives"
+        assert select.select([conn.sock], [], [], 5)[0], "something arrives on the kept connection"
         client.start_get(_sync.monotonic_ms(), "instance-id")
         _sync.run(client, conn, on_diagnostic=lambda d: messages.append(d.message))
+        return messages, client.body()
     finally:
         conn.close()
+
+
+def test_a_kept_connection_the_server_closed_is_noticed_before_the_next_request(start_mock) -> None:  # type: ignore[no-untyped-def]
+    messages, _ = region_then_instance_id(start_mock(CLOSES_AFTER_THE_REGION))
     sent = [m for m in messages if m.startswith("> GET /latest/meta-data/instance-id")]
     assert len(sent) == 1, f"one request, none on the dead connection: {messages}"
+
+
+# The region's answer, then 50 ms later an answer nobody asked for on the kept connection.
+UNSOLICITED = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly"
+ANSWER_BEHIND_THE_REGION = script(
+    responses=[
+        {
+            "path": "/latest/meta-data/placement/region",
+            "then_send": UNSOLICITED,
+            "then_send_after_ms": 50,
+        }
+    ]
+)
+
+
+def test_an_answer_arriving_on_the_kept_connection_between_operations_is_discarded(start_mock) -> None:  # type: ignore[no-untyped-def]
+    mock = start_mock(ANSWER_BEHIND_THE_REGION)
+    messages, body = region_then_instance_id(mock)
+    assert body == b"i-0123456789abcdef0", "the real answer, not the unsolicited one"
+    assert [m for m in messages if "no request asked for" in m] == [
+        f"IMDS sent {len(UNSOLICITED)} bytes that no request asked for: closed the connection, "
+        "discarded them and dropped the token that came on it"
+    ]
+    # The token came on the connection that brought the stray answer: a new one is asked for.
+    assert [(r["connection"], r["path"]) for r in mock.requests()[-2:]] == [
+        (2, "/latest/api/token"),
+        (2, "/latest/meta-data/instance-id"),
+    ]
+
+
+def test_a_body_dripping_after_its_head_times_out(start_mock) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    mock = start_mock(
+        script(
+            responses=[
+                {"path": f"/latest/meta-data/iam/security-credentials/{ROLE}", "drip_ms": 100, "drip_after_head": True}
+            ]
+        )
+    )
+    started = time.monotonic()
+    with pytest.raises(imds.TimedOutError) as raised:
+        imds.fetch_credentials(endpoint=mock.endpoint, timeout=0.5)
+    assert str(raised.value) == "timed out waiting for IMDS in the credentials request"
+    assert time.monotonic() - started < 10, "the request's deadline, not a cap of 30 s"

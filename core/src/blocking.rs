@@ -36,8 +36,8 @@ use crate::time::{Instant, UnixTime};
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 4096;
-/// Upper bound on host actions for one operation. The client ends every operation within its
-/// 30 s deadline long before this; it only guards against a bug turning into a hang.
+/// Upper bound on host actions for one operation. The client ends every operation after a bounded
+/// number of requests long before this; it only guards against a bug turning into a hang.
 const MAX_ACTIONS: usize = 100_000;
 
 /// Fetches credentials once with a fresh client over blocking sockets.
@@ -177,7 +177,6 @@ pub fn drive(
     clock: &dyn Fn() -> Instant,
     mut on_diagnostic: Option<&mut dyn FnMut(&Diagnostic)>,
 ) -> Result<(), Error> {
-    forget_if_closed(client, stream);
     let result = drive_actions(client, stream, clock, &mut on_diagnostic);
     if result.is_err() {
         client.cancel();
@@ -199,28 +198,51 @@ pub fn close(client: &mut Client, stream: &mut Option<TcpStream>) {
     let _ = client.handle_closed();
 }
 
-/// The client is not using the connection (an operation not yet polled, or a back-off): when the
-/// server closed it meanwhile, tells the client, so that the next request connects anew instead
-/// of failing on it and being sent again.
-fn forget_if_closed(client: &mut Client, stream: &mut Option<TcpStream>) {
-    if stream.as_ref().is_some_and(idle_connection_gone) {
-        close(client, stream);
+/// What is already on the connection before a request is written, read without blocking:
+/// `None` when nothing is, else what a read gives (bytes, `Ok(0)` at the end of the stream, or the
+/// error). A kept connection the server closed while idle shows here, and so do bytes no request
+/// asked for; the client judges either.
+fn already_there(stream: &mut TcpStream, buf: &mut [u8]) -> Option<Result<usize, Failure>> {
+    if let Err(error) = stream.set_nonblocking(true) {
+        return Some(Err(classify(&error)));
     }
+    let mut outcome = None;
+    for _ in 0..16 {
+        outcome = match stream.read(buf) {
+            Err(error) if error.kind() == IoKind::Interrupted => continue,
+            Err(error) if error.kind() == IoKind::WouldBlock => None,
+            Err(error) => Some(Err(classify(&error))),
+            Ok(n) => Some(Ok(n)),
+        };
+        break;
+    }
+    if let Err(error) = stream.set_nonblocking(false) {
+        return Some(Err(classify(&error)));
+    }
+    outcome
 }
 
-/// Whether a kept connection nobody is using is done for: anything to read (end of stream, an
-/// error, bytes no request asked for) means the server closed it or it can no longer carry a
-/// request.
-fn idle_connection_gone(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return true;
+/// Reports what a read gave: bytes, the end of the stream, a timeout or an error. The bytes read
+/// are wiped once the client has them (they may hold the token or credentials; the client keeps
+/// its own copy).
+fn report_read(
+    client: &mut Client,
+    clock: &dyn Fn() -> Instant,
+    outcome: Result<usize, Failure>,
+    buf: &mut [u8],
+) -> Result<(), Error> {
+    let handled = match outcome {
+        Ok(0) => client.handle_eof(clock()),
+        Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[])),
+        Err(Failure::Timeout) => client.handle_timeout(clock()),
+        Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind),
+    };
+    if let Ok(n) = outcome
+        && let Some(read) = buf.get_mut(..n)
+    {
+        crate::secret::wipe_bytes(read);
     }
-    let mut byte = [0u8; 1];
-    let idle = matches!(
-        stream.peek(&mut byte),
-        Err(error) if matches!(error.kind(), IoKind::WouldBlock | IoKind::Interrupted)
-    );
-    stream.set_nonblocking(false).is_err() || !idle
+    handled
 }
 
 /// The message of the [`ErrorKind::Unsupported`] error for an `https` endpoint.
@@ -259,8 +281,15 @@ fn drive_actions(
                 Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
             },
             Action::Send { data, deadline } => {
+                let mut buf = [0u8; READ_CHUNK];
                 let outcome = match stream.as_mut() {
-                    Some(open) => send(open, data, remaining(now, deadline)),
+                    Some(open) => match already_there(open, &mut buf) {
+                        Some(found) => {
+                            report_read(client, clock, found, &mut buf)?;
+                            continue;
+                        }
+                        None => send(open, data, remaining(now, deadline)),
+                    },
                     None => Err(Failure::Io(IoError::ConnectionReset)),
                 };
                 match outcome {
@@ -270,22 +299,23 @@ fn drive_actions(
                 }
             }
             Action::Receive { deadline } => {
+                // The request's trace line, queued by this poll, goes out before the answer is
+                // awaited.
+                if let Some(sink) = on_diagnostic.as_mut() {
+                    while let Some(diagnostic) = client.poll_diagnostic() {
+                        sink(&diagnostic);
+                    }
+                }
                 let mut buf = [0u8; READ_CHUNK];
                 let outcome = match stream.as_mut() {
                     Some(open) => receive(open, &mut buf, remaining(now, deadline)),
                     None => Err(Failure::Io(IoError::ConnectionReset)),
                 };
-                match outcome {
-                    Ok(0) => client.handle_eof(clock())?,
-                    Ok(n) => client.handle_data(clock(), buf.get(..n).unwrap_or(&[]))?,
-                    Err(Failure::Timeout) => client.handle_timeout(clock())?,
-                    Err(Failure::Io(kind)) => client.handle_io_error(clock(), kind)?,
-                }
+                report_read(client, clock, outcome, &mut buf)?;
             }
             Action::Close => close(client, stream),
             Action::Wait { until } => {
                 std::thread::sleep(remaining(now, until).unwrap_or(Duration::ZERO));
-                forget_if_closed(client, stream);
             }
         }
     }
@@ -339,11 +369,11 @@ fn connect(host: &str, port: u16, time_left: Option<Duration>) -> Result<TcpStre
 }
 
 fn connect_one(address: &SocketAddr, time_left: Duration) -> Result<TcpStream, Failure> {
+    // A reset that arrives as the connect completes stays a reset (IMDS accepted, then dropped
+    // the connection); other failures are the connect's own.
     let stream =
         TcpStream::connect_timeout(address, time_left).map_err(|e| match classify(&e) {
-            Failure::Io(IoError::ConnectionReset | IoError::Other) => {
-                Failure::Io(IoError::ConnectFailed)
-            }
+            Failure::Io(IoError::Other) => Failure::Io(IoError::ConnectFailed),
             other => other,
         })?;
     let _ = stream.set_nodelay(true);

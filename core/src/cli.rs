@@ -170,12 +170,16 @@ const fn setting_help(setting: Setting) -> &'static [&'static str] {
         Setting::EndpointMode => {
             &["IPv4 (http://169.254.169.254) or IPv6 (http://[fd00:ec2::254])"]
         }
-        Setting::Timeout => &["seconds allowed for each connect and for each response (0.5 works)"],
+        Setting::Timeout => &[
+            "seconds allowed for each connect, and for each request to be sent",
+            "and answered in full, however slowly the answer comes (0.5 works)",
+        ],
         Setting::Attempts => &[
-            "tries per request, 1 to 10. 5xx, 429 and 401 answers, and a",
-            "connection IMDS refused, or accepted and then dropped or reset, are",
-            "retried within attempts; a connect timeout or an unreachable network",
-            "is final unless attempts is set explicitly",
+            "tries per request, 1 to 10. 5xx, 429 and 401 answers, a connection",
+            "IMDS refused, or accepted and then dropped or reset, and bytes no",
+            "request asked for are retried within attempts; a connect or response",
+            "timeout, or an unreachable network, is final unless attempts is set",
+            "explicitly",
         ],
         Setting::InstanceProfileName => {
             &["the role whose credentials to fetch, instead of asking IMDS"]

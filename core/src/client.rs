@@ -14,6 +14,16 @@
 //!
 //! The client never allocates; its buffers have the fixed capacities below.
 //!
+//! # Secrets
+//!
+//! The client holds the IMDSv2 token and the credentials' secret access key and session token. No
+//! diagnostic, error or request path carries them, whatever the server sends: a role list that
+//! contains one is refused, a request whose path would contain one is not sent, and the `Code`
+//! and `Message` of a refused credentials document come redacted and escaped. The token, the
+//! credentials and the send and receive buffers are overwritten when replaced or no longer
+//! needed, on [`Client::reset`] and when the client is dropped; `Debug` shows them by length
+//! only. See [`crate::secret`] for what cannot be wiped.
+//!
 //! # Connections
 //!
 //! The client uses one connection at a time and keeps it open across the requests of an
@@ -24,11 +34,23 @@
 //! one, or during a back-off). After an error, the host closes the connection (the client
 //! forgets it).
 //!
+//! Only answers to requests: before writing a request ([`Action::Send`]) the host checks the
+//! connection without blocking and reports whatever is already there (bytes, the end of the
+//! stream, an error) instead of writing. Bytes that come when no request is outstanding, then or
+//! behind a complete response, are a protocol error for that connection: the client discards
+//! them, closes it, and sends the request on a new one within the attempts (a warning diagnostic
+//! says so); a token whose answer came on that connection is dropped with it. A response written
+//! before its request but arriving after the request was sent cannot be told from the answer
+//! (see the transport's module docs). A kept connection the server closed while idle is replaced
+//! without costing an attempt.
+//!
 //! # Time
 //!
 //! `now` must never decrease from one call to the next (a smaller value is
-//! [`crate::ErrorKind::InvalidState`]). Every deadline the client hands out is already capped by
-//! the operation's overall deadline ([`OPERATION_TIMEOUT_MS`]).
+//! [`crate::ErrorKind::InvalidState`]). A connect has `timeout` (the setting); a request has
+//! `timeout` from when it is handed to the host for writing it and for its whole response, however
+//! slowly the bytes come. Nothing else bounds an operation: the README gives its worst case as a
+//! formula of `timeout`, `attempts` and the back-offs.
 //!
 //! # Layout
 //!
@@ -44,6 +66,8 @@ mod metadata_path;
 mod policy;
 mod token;
 mod transport;
+#[cfg(test)]
+mod wipe_tests;
 
 use core::fmt;
 
@@ -54,16 +78,17 @@ pub use self::policy::{
     STATIC_STABILITY_PAUSE_MS, STATIC_STABILITY_SPREAD_MS,
 };
 pub use self::token::TOKEN_CAPACITY;
-pub use self::transport::{IoError, OPERATION_TIMEOUT_MS, RECEIVE_CAPACITY, SEND_CAPACITY};
+pub use self::transport::{IoError, RECEIVE_CAPACITY, SEND_CAPACITY};
 
 use self::diagnostics::DiagnosticQueue;
 use self::metadata_path::MetadataPath;
 use self::policy::{Decision, OperationKind, Outcome, Policy};
 use self::transport::{Ask, During, Event, Next, Transport};
 use crate::credentials::Credentials;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Method};
 use crate::endpoint::Scheme;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Step};
+use crate::secret::{self, Redacted};
 use crate::settings::Settings;
 use crate::text::ShortText;
 use crate::time::{Instant, UnixTime};
@@ -74,7 +99,8 @@ pub const BINDING_CAPACITY: usize = 32;
 const MAX_TRANSITIONS: usize = 8;
 
 /// What the host must do next. Views borrow the client and are valid until the next call on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `Debug` shows the length of [`Action::Send`]'s bytes, not the bytes (they carry the token).
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action<'a> {
     /// Open a TCP connection to `host:port` (`host` is a name or an IP literal without brackets;
@@ -90,17 +116,23 @@ pub enum Action<'a> {
         /// Give up connecting at this instant.
         deadline: Instant,
     },
-    /// Write all of `data` to the connection, then call [`Client::poll`] again. On failure call
-    /// [`Client::handle_io_error`]; if `deadline` passes first, [`Client::handle_timeout`].
+    /// First check the connection without blocking: if bytes, the end of the stream or an error
+    /// are already there, report them ([`Client::handle_data`], [`Client::handle_eof`],
+    /// [`Client::handle_io_error`]) instead of writing, then poll again (the server sent something
+    /// no request asked for, or closed the connection; the client closes it and sends the request
+    /// on a new one). Otherwise write all of `data` to the connection, then call
+    /// [`Client::poll`] again. On failure call [`Client::handle_io_error`]; if `deadline` passes
+    /// first, [`Client::handle_timeout`].
     Send {
         /// The bytes to write.
         data: &'a [u8],
-        /// Give up writing at this instant.
+        /// The request's deadline: give up writing at this instant.
         deadline: Instant,
     },
     /// Read from the connection and pass what arrives to [`Client::handle_data`] (or
-    /// [`Client::handle_eof`] when the peer closed). If nothing arrives by `deadline`, call
-    /// [`Client::handle_timeout`].
+    /// [`Client::handle_eof`] when the peer closed). If the response is not whole by `deadline`,
+    /// call [`Client::handle_timeout`]. The deadline is the request's: it stays the same for every
+    /// `Receive` of one response, however many bytes came.
     Receive {
         /// Give up reading at this instant.
         deadline: Instant,
@@ -115,6 +147,37 @@ pub enum Action<'a> {
     /// The operation succeeded: read [`Client::credentials`] or [`Client::body`]. The connection,
     /// if any is open, may be kept for the next operation or closed.
     Done,
+}
+
+impl fmt::Debug for Action<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect {
+                host,
+                port,
+                tls,
+                deadline,
+            } => f
+                .debug_struct("Connect")
+                .field("host", host)
+                .field("port", port)
+                .field("tls", tls)
+                .field("deadline", deadline)
+                .finish(),
+            Self::Send { data, deadline } => f
+                .debug_struct("Send")
+                .field("data", &Redacted(data.len()))
+                .field("deadline", deadline)
+                .finish(),
+            Self::Receive { deadline } => f
+                .debug_struct("Receive")
+                .field("deadline", deadline)
+                .finish(),
+            Self::Close => f.write_str("Close"),
+            Self::Wait { until } => f.debug_struct("Wait").field("until", until).finish(),
+            Self::Done => f.write_str("Done"),
+        }
+    }
 }
 
 /// Where the client is.
@@ -143,6 +206,9 @@ pub struct Client {
     path: MetadataPath,
     last_now: Instant,
     diagnostics: DiagnosticQueue,
+    /// The method of the request handed to the host and whether it carries the token: its trace
+    /// line is queued once the host wrote it.
+    unsent: Option<(Method, bool)>,
 }
 
 impl fmt::Debug for Client {
@@ -167,6 +233,7 @@ impl Client {
             path: MetadataPath::default(),
             last_now: Instant::from_millis(0),
             diagnostics: DiagnosticQueue::new(),
+            unsent: None,
         };
         client.set_binding("rust");
         client
@@ -205,7 +272,7 @@ impl Client {
             self.phase = Phase::Done(Outcome::Credentials);
             return Ok(());
         }
-        self.run(now, OperationKind::Credentials { wall });
+        self.run(OperationKind::Credentials { wall });
         Ok(())
     }
 
@@ -216,7 +283,7 @@ impl Client {
     pub fn start_get(&mut self, now: Instant, path: &str) -> Result<(), Error> {
         self.begin(now)?;
         self.path = MetadataPath::parse(path)?;
-        self.run(now, OperationKind::Metadata);
+        self.run(OperationKind::Metadata);
         Ok(())
     }
 
@@ -266,21 +333,24 @@ impl Client {
         Ok(())
     }
 
-    /// Bytes arrived on the connection. Only valid while [`Action::Receive`] is pending; what the
-    /// bytes mean (a complete response, an error) shows in the next [`Client::poll`].
+    /// Bytes arrived on the connection, while [`Action::Receive`] is pending; what they mean (a
+    /// complete response, an error) shows in the next [`Client::poll`]. While [`Action::Send`] is
+    /// pending, they are bytes found on the connection before the request was written: no request
+    /// asked for them, so the connection is closed and the request sent on a new one.
     pub fn handle_data(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
         self.observe(now)?;
-        self.expect(|during| during == During::Receive)?;
-        let event = self.transport.on_data(now, data);
+        let during = self.expect(|during| matches!(during, During::Receive | During::Send))?;
+        let event = self.transport.on_data(during, data);
         self.judge(now, event);
         Ok(())
     }
 
-    /// The peer closed the connection (end of stream).
+    /// The peer closed the connection (end of stream), while [`Action::Receive`] is pending, or
+    /// found closed while [`Action::Send`] is pending (before the request was written).
     pub fn handle_eof(&mut self, now: Instant) -> Result<(), Error> {
         self.observe(now)?;
-        self.expect(|during| during == During::Receive)?;
-        let event = self.transport.on_eof();
+        let during = self.expect(|during| matches!(during, During::Receive | During::Send))?;
+        let event = self.transport.on_eof(during);
         self.judge(now, event);
         Ok(())
     }
@@ -302,7 +372,7 @@ impl Client {
             return Ok(());
         }
         let during = self.expect(|_| true)?;
-        let event = self.transport.on_timeout(now, during);
+        let event = self.transport.on_timeout(during);
         self.judge(now, Some(event));
         Ok(())
     }
@@ -346,20 +416,25 @@ impl Client {
 
     /// Forgets everything learned from IMDS: the token, the IMDSv1 fallback, the role name, the
     /// extended-API state, the credentials and any static-stability pause, and abandons the running
-    /// operation. Settings, binding and seed stay. The next credentials operation is a full
-    /// exchange (use it when the instance's role changed, or to measure). The host must close its
-    /// connection.
+    /// operation. Settings, binding and seed stay. The token, the credentials and both buffers are
+    /// overwritten. The next credentials operation is a full exchange (use it when the instance's
+    /// role changed, or to measure). The host must close its connection.
     pub fn reset(&mut self) {
         self.policy.forget();
         self.phase = Phase::Idle;
         self.transport.forget_connection();
+        self.transport.wipe_request();
+        self.transport.wipe_response();
         while self.diagnostics.pop().is_some() {}
     }
 
-    /// Abandons the running operation (if any), keeping caches. The host must close its connection.
+    /// Abandons the running operation (if any), keeping caches; the request and response it was
+    /// exchanging are overwritten. The host must close its connection.
     pub fn cancel(&mut self) {
         if matches!(self.phase, Phase::Running { .. }) {
             self.phase = Phase::Idle;
+            self.transport.wipe_request();
+            self.transport.wipe_response();
         }
         self.transport.forget_connection();
     }
@@ -376,13 +451,16 @@ impl Client {
         if let Some(disabled) = self.policy.settings().disabled_error() {
             return Err(disabled);
         }
+        // The last operation's body (if any) can no longer be read.
+        self.transport.wipe_response();
         self.phase = Phase::Idle;
         Ok(())
     }
 
-    fn run(&mut self, now: Instant, kind: OperationKind) {
+    fn run(&mut self, kind: OperationKind) {
         self.policy.begin(kind);
-        self.transport.begin(now);
+        self.transport.begin();
+        self.unsent = None;
         self.phase = Phase::Running { finished: None };
     }
 
@@ -425,6 +503,18 @@ impl Client {
             }
             match self.transport.next(now) {
                 Next::Ask(ask) => return Ok(Some(ask)),
+                Next::Sent { deadline } => {
+                    if let Some((method, with_token)) = self.unsent.take() {
+                        self.diagnostics.push(Diagnostic::RequestSent {
+                            method,
+                            target: ShortText::new(self.transport.target()),
+                            with_token,
+                        });
+                    }
+                    // The request was sent: it carries the token.
+                    self.transport.wipe_request();
+                    return Ok(Some(Ask::Receive { deadline }));
+                }
                 Next::Request => return self.send_request(now).map(Some),
                 Next::Closed => {
                     if let Phase::Running {
@@ -443,17 +533,31 @@ impl Client {
         ))
     }
 
-    /// Writes the request the policy asks for next and records it.
+    /// Writes the request the policy asks for next; its trace line is queued once the host has
+    /// written it (a request the host found reason not to write is never logged as sent). A
+    /// request whose path would carry one of the client's secrets is not sent: the operation
+    /// fails.
     fn send_request(&mut self, now: Instant) -> Result<Ask, Error> {
         let (request, step) = self.policy.next_request(now, &self.path, &self.binding);
         let (method, with_token) = (request.method, request.token.is_some());
         let endpoint = &self.policy.settings().endpoint.value;
-        let (target, deadline) = self.transport.write_request(now, endpoint, &request)?;
-        self.diagnostics.push(Diagnostic::RequestSent {
-            method,
-            target: ShortText::new(target),
-            with_token,
-        });
+        let deadline = self.transport.write_request(now, endpoint, &request)?;
+        if secret::contains_any(self.transport.target().as_bytes(), &self.policy.secrets()) {
+            let kind = match step {
+                Step::RoleName | Step::Credentials => ErrorKind::InvalidRoleName,
+                Step::Token | Step::Metadata => ErrorKind::InvalidArgument,
+            };
+            let error = Error::detail(
+                kind,
+                "the request path would contain the IMDSv2 token or a credentials secret; it was \
+                 not sent",
+            );
+            self.transport.wipe_request();
+            self.transport.forget_connection();
+            self.phase = Phase::Failed(error);
+            return Err(error);
+        }
+        self.unsent = Some((method, with_token));
         self.policy.sent(step, with_token);
         Ok(Ask::Send { deadline })
     }
@@ -464,6 +568,13 @@ impl Client {
         let decision = self
             .policy
             .judge(now, event, &mut self.transport, &mut self.diagnostics);
+        // The exchange is judged: the request (it carries the token) and the response (it may
+        // carry the token or credentials) are no longer needed, except a metadata body that the
+        // host reads after `Done`.
+        self.transport.wipe_request();
+        if !matches!(decision, Decision::Finish(Outcome::Body(_))) {
+            self.transport.wipe_response();
+        }
         match decision {
             Decision::Continue => self.transport.ready(),
             Decision::Wait(until) => self.transport.wait(until),

@@ -1,12 +1,15 @@
-//! Credentials as IMDS returns them, bounded and redacted in `Debug`.
+//! Credentials as IMDS returns them, bounded, wiped and redacted in `Debug`.
 //!
 //! The credentials document (`GET …/security-credentials/<role>`) is parsed without allocating into
-//! fixed-capacity strings. The secret access key and session token are never shown by `Debug`; they
-//! leave this type only through the explicit accessors and [`Credentials::write_process_json`].
-//! The document itself is read by `json`; expirations are [`UnixTime`]s.
+//! fixed-capacity strings. The secret access key and session token are shown by `Debug` as their
+//! length only; they leave this type only through the explicit accessors and
+//! [`Credentials::write_process_json`]. Every field is overwritten, over its whole capacity, when
+//! the credentials are replaced or dropped (see [`crate::secret`]). The document itself is read by
+//! `json`; expirations are [`UnixTime`]s.
 
 use core::fmt;
 
+use crate::secret::{Redacted, SecretString};
 use crate::time::UnixTime;
 
 /// Longest access key id stored.
@@ -19,13 +22,17 @@ pub const SESSION_TOKEN_CAPACITY: usize = 4096;
 pub const ACCOUNT_ID_CAPACITY: usize = 32;
 
 /// Temporary AWS credentials from the instance's role.
+///
+/// Not `Copy`: a copy could not be wiped. A clone is wiped when it is dropped, but a moved value
+/// leaves its old bytes behind: keep credentials in one place (the client does), and wipe copies
+/// you make of the strings yourself.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Credentials {
-    pub(crate) access_key_id: heapless::String<ACCESS_KEY_ID_CAPACITY>,
-    pub(crate) secret_access_key: heapless::String<SECRET_ACCESS_KEY_CAPACITY>,
-    pub(crate) session_token: heapless::String<SESSION_TOKEN_CAPACITY>,
+    pub(crate) access_key_id: SecretString<ACCESS_KEY_ID_CAPACITY>,
+    pub(crate) secret_access_key: SecretString<SECRET_ACCESS_KEY_CAPACITY>,
+    pub(crate) session_token: SecretString<SESSION_TOKEN_CAPACITY>,
     pub(crate) expiration: UnixTime,
-    pub(crate) account_id: Option<heapless::String<ACCOUNT_ID_CAPACITY>>,
+    pub(crate) account_id: Option<SecretString<ACCOUNT_ID_CAPACITY>>,
 }
 
 impl Credentials {
@@ -75,11 +82,31 @@ impl Credentials {
         out.write_str("}")
     }
 
-    /// A copy with a different expiration (static stability extends expired credentials).
-    pub(crate) fn with_expiration(&self, expiration: UnixTime) -> Self {
-        let mut copy = self.clone();
-        copy.expiration = expiration;
-        copy
+    /// Overwrites every field (each string over its whole capacity: see [`crate::secret`]) and
+    /// leaves the credentials empty. Dropped credentials wipe their fields too.
+    pub(crate) fn wipe(&mut self) {
+        self.access_key_id.wipe();
+        self.secret_access_key.wipe();
+        self.session_token.wipe();
+        // Dropping the account id wipes it.
+        self.account_id = None;
+        self.expiration = UnixTime::default();
+    }
+
+    /// Wipes these credentials and copies `other` into them in place, field by field (no
+    /// temporary holds a secret).
+    pub(crate) fn replace_with(&mut self, other: &Self) {
+        self.wipe();
+        // Each field has the same capacity as the one it is copied from: the pushes cannot fail.
+        self.access_key_id.push_str(&other.access_key_id);
+        self.secret_access_key.push_str(&other.secret_access_key);
+        self.session_token.push_str(&other.session_token);
+        if let Some(account_id) = &other.account_id {
+            self.account_id
+                .insert(SecretString::new())
+                .push_str(account_id);
+        }
+        self.expiration = other.expiration;
     }
 }
 
@@ -115,8 +142,8 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id.as_str())
-            .field("secret_access_key", &"** redacted **")
-            .field("session_token", &"** redacted **")
+            .field("secret_access_key", &Redacted(self.secret_access_key.len()))
+            .field("session_token", &Redacted(self.session_token.len()))
             .field("expiration", &format_args!("{}", self.expiration.rfc3339()))
             .field("account_id", &self.account_id())
             .finish()
@@ -132,13 +159,19 @@ mod tests {
 
     use super::*;
 
+    fn text<const N: usize>(value: &str) -> SecretString<N> {
+        let mut text = SecretString::new();
+        assert!(text.push_str(value));
+        text
+    }
+
     fn credentials(account_id: Option<&str>) -> Credentials {
         Credentials {
-            access_key_id: heapless::String::try_from("ASIARTEST").unwrap(),
-            secret_access_key: heapless::String::try_from("wJalrXUtnFEMI/K7MDENG").unwrap(),
-            session_token: heapless::String::try_from("AQoEXAMPLEH4aoAH0gNCAPy").unwrap(),
+            access_key_id: text("ASIARTEST"),
+            secret_access_key: text("wJalrXUtnFEMI/K7MDENG"),
+            session_token: text("AQoEXAMPLEH4aoAH0gNCAPy"),
             expiration: UnixTime::from_secs(1_632_197_813),
-            account_id: account_id.map(|id| heapless::String::try_from(id).unwrap()),
+            account_id: account_id.map(text),
         }
     }
 
@@ -167,9 +200,7 @@ mod tests {
     #[test]
     fn process_json_escapes_strings() {
         let mut tricky = credentials(Some("1\"2"));
-        tricky.session_token =
-            heapless::String::try_from("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}j é\u{7f}")
-                .unwrap();
+        tricky.session_token = text("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}j é\u{7f}");
         let json = process_json(&tricky);
         assert!(
             json.contains(r#""SessionToken":"a\"b\\c\nd\re\tf\bg\fh\u0001i\u001fj é"#),
@@ -190,17 +221,26 @@ mod tests {
         assert!(shown.contains("ASIARTEST"), "{shown}");
         assert!(shown.contains("2021-09-21T04:16:53Z"), "{shown}");
         assert!(shown.contains("123456789101"), "{shown}");
-        assert!(shown.contains("redacted"), "{shown}");
+        assert!(
+            shown.contains("secret_access_key: <redacted, 21 bytes>"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("session_token: <redacted, 23 bytes>"),
+            "{shown}"
+        );
         let pretty = format!("{:#?}", credentials(None));
         assert!(!pretty.contains("wJalrXUtnFEMI") && !pretty.contains("AQoEXAMPLE"));
     }
 
     #[test]
-    fn with_expiration_changes_only_the_expiration() {
-        let original = credentials(Some("123456789101"));
-        let extended = original.with_expiration(UnixTime::from_secs(2_000_000_000));
-        assert_eq!(extended.expiration(), UnixTime::from_secs(2_000_000_000));
-        assert_eq!(original.expiration(), UnixTime::from_secs(1_632_197_813));
-        assert_eq!(extended.with_expiration(original.expiration()), original);
+    fn replace_with_copies_every_field_and_wipe_empties_them() {
+        let mut slot = credentials(Some("123456789101"));
+        let other = credentials(None);
+        slot.replace_with(&other);
+        assert_eq!(slot, other);
+        slot.wipe();
+        assert_eq!(slot, Credentials::default());
+        assert!(slot.secret_access_key().is_empty() && slot.session_token().is_empty());
     }
 }

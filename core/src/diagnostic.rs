@@ -102,6 +102,15 @@ pub enum Diagnostic {
     RoleRediscovery,
     /// The extended credentials API is not available; using the legacy API from now on.
     ExtendedApiUnavailable,
+    /// Bytes came that no request asked for (before a request was written, or behind a whole
+    /// response): the connection was closed and what came on it discarded, the IMDSv2 token
+    /// read on it included (its answer may have been one of those stray responses).
+    UnsolicitedBytes {
+        /// How many bytes the host reported (the first read of them).
+        len: usize,
+        /// Whether the token the client held came on that connection and was dropped.
+        token_dropped: bool,
+    },
 }
 
 impl Diagnostic {
@@ -116,6 +125,7 @@ impl Diagnostic {
             Self::FallbackToV1 { .. }
             | Self::HopLimitHint
             | Self::TokenDropped
+            | Self::UnsolicitedBytes { .. }
             | Self::ExpirationExtended { .. }
             | Self::UsingLastGoodCredentials { .. } => Level::Warn,
         }
@@ -152,6 +162,16 @@ impl fmt::Display for Diagnostic {
                 attempt,
                 status,
                 delay_ms,
+            } if *status == 0 => write!(
+                f,
+                "{} attempt {attempt} failed; retrying in {delay_ms} ms",
+                step.as_str()
+            ),
+            Self::RetryScheduled {
+                step,
+                attempt,
+                status,
+                delay_ms,
             } => write!(
                 f,
                 "{} attempt {attempt} failed ({status}); retrying in {delay_ms} ms",
@@ -171,6 +191,22 @@ impl fmt::Display for Diagnostic {
             Self::ExtendedApiUnavailable => {
                 f.write_str("the extended credentials API is not available; using the legacy API")
             }
+            Self::UnsolicitedBytes {
+                len,
+                token_dropped: false,
+            } => write!(
+                f,
+                "IMDS sent {len} bytes that no request asked for: closed the connection and \
+                 discarded them"
+            ),
+            Self::UnsolicitedBytes {
+                len,
+                token_dropped: true,
+            } => write!(
+                f,
+                "IMDS sent {len} bytes that no request asked for: closed the connection, \
+                 discarded them and dropped the token that came on it"
+            ),
         }
     }
 }

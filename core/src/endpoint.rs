@@ -231,6 +231,18 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Writes where connections go: scheme, host (bracketed if IPv6) and port, even when the URL
+    /// named none (`http://169.254.169.254:80`), as connect errors name it.
+    pub fn write_origin(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        out.write_str(self.scheme.as_str())?;
+        out.write_str("://")?;
+        if self.host.contains(':') {
+            write!(out, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(out, "{}:{}", self.host, self.port)
+        }
+    }
+
     /// Writes the absolute URL of `path`, e.g. `http://169.254.169.254/latest/api/token`.
     pub fn write_url(&self, path: &str, out: &mut dyn fmt::Write) -> fmt::Result {
         out.write_str(self.scheme.as_str())?;

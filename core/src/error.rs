@@ -33,13 +33,16 @@ pub enum ErrorKind {
     InvalidState = 4,
     /// An argument passed by the host is not acceptable (e.g. a metadata path with spaces).
     InvalidArgument = 5,
-    /// The TCP connection could not be made (refused, unreachable, connect timeout).
+    /// The TCP connection could not be made (refused, unreachable, connect timeout); the message
+    /// names the endpoint.
     ConnectFailed = 6,
-    /// A read timed out, or the operation's overall deadline passed.
+    /// A request was not written and answered in full within `timeout` (a server that sends
+    /// nothing and one that sends slowly alike).
     Timeout = 7,
-    /// Another I/O error reported by the host (reset, broken pipe, ...).
+    /// Another I/O error reported by the host.
     Io = 8,
-    /// The server closed the connection before a whole response arrived.
+    /// The server closed or reset the connection before a whole response arrived (end of stream,
+    /// reset, broken pipe: which one a host sees depends on timing).
     ConnectionClosed = 9,
     /// The response is not valid HTTP/1.1 or is not what IMDS sends.
     MalformedResponse = 10,
@@ -258,6 +261,32 @@ impl fmt::Display for FallbackReason {
     }
 }
 
+/// Why a connection to IMDS could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectProblem {
+    /// Nothing listens on the endpoint (`ECONNREFUSED`).
+    Refused,
+    /// The connect did not complete within `timeout`.
+    TimedOut,
+    /// The network or host is unreachable, or the name does not resolve.
+    Unreachable,
+}
+
+impl ConnectProblem {
+    /// A short description: `connection refused`, `timed out`, `unreachable`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "connection refused",
+            Self::TimedOut => "timed out",
+            Self::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// Longest endpoint text kept in [`Context::Connect`] (longer ones end with `…`); chosen so that
+/// an [`Error`] is no larger than its largest other context.
+pub const CONNECT_ENDPOINT_CAPACITY: usize = 224;
+
 /// Context attached to an [`Error`]: what was being done and with which (non-secret) value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -314,6 +343,14 @@ pub enum Context {
     },
     /// A free explanation (static text).
     Detail(&'static str),
+    /// The endpoint a connection could not be made to, and why.
+    Connect {
+        /// Where: `scheme://host:port`, as the endpoint's `write_origin` writes it (endpoints
+        /// never carry userinfo, so no secret).
+        endpoint: ShortText<CONNECT_ENDPOINT_CAPACITY>,
+        /// Why.
+        problem: ConnectProblem,
+    },
 }
 
 /// An error of the core: a kind, plus the context that lets `Display` say what to do.
@@ -422,6 +459,11 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            (_, Context::Connect { endpoint, problem }) => write!(
+                f,
+                "could not connect to IMDS at {endpoint} ({}); is this an EC2 instance, and is the endpoint right?",
+                problem.as_str()
+            ),
             (ErrorKind::NoRole, _) => f.write_str(
                 "no IAM role is attached to this instance (404 on the role list); attach an instance profile",
             ),
@@ -460,7 +502,7 @@ const fn describe(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timed out waiting for IMDS",
         ErrorKind::Io => "I/O error talking to IMDS",
         ErrorKind::ConnectionClosed => {
-            "IMDS closed the connection before the response was complete"
+            "IMDS closed or reset the connection before the response was complete"
         }
         ErrorKind::MalformedResponse => "malformed HTTP response from IMDS",
         ErrorKind::ResponseTooLarge => "IMDS response is larger than the receive buffer",

@@ -10,6 +10,7 @@ use core::ops::Range;
 
 use crate::diagnostic::Method;
 use crate::endpoint::Endpoint;
+use crate::secret;
 use crate::text::BufWriter;
 
 /// Most headers accepted in one response.
@@ -146,15 +147,21 @@ enum Chunk {
     Done,
 }
 
-/// Reads one response at a time into a fixed buffer.
+/// Reads one response at a time into a fixed buffer, which it wipes ([`ResponseReader::wipe`])
+/// when told and when dropped.
 #[derive(Clone)]
 pub(crate) struct ResponseReader<const N: usize> {
     buf: [u8; N],
     len: usize,
+    /// Bytes from here on are zero: nothing was written there since the buffer was last wiped.
+    /// (Decoding a chunked body moves bytes down and leaves copies above `len`; they are below
+    /// this mark.)
+    dirty: usize,
     head: Option<(Head, Body)>,
     complete: bool,
-    /// Bytes arrived after the response was complete (the connection cannot be trusted).
-    excess: bool,
+    /// How many bytes arrived behind the complete response (they answer no request: the
+    /// connection cannot be trusted).
+    excess: usize,
 }
 
 impl<const N: usize> ResponseReader<N> {
@@ -163,18 +170,35 @@ impl<const N: usize> ResponseReader<N> {
         Self {
             buf: [0; N],
             len: 0,
+            dirty: 0,
             head: None,
             complete: false,
-            excess: false,
+            excess: 0,
         }
     }
 
-    /// Forgets the previous response (the buffer is not cleared: it is overwritten as bytes come).
-    pub(crate) fn reset(&mut self) {
+    /// Forgets the previous response and overwrites every byte of the buffer that held any of it
+    /// (the rest of the buffer is zero already), so that the whole capacity is clean.
+    pub(crate) fn wipe(&mut self) {
+        if let Some(held) = self.buf.get_mut(..self.dirty) {
+            secret::wipe_bytes(held);
+        }
+        self.dirty = 0;
         self.len = 0;
         self.head = None;
         self.complete = false;
-        self.excess = false;
+        self.excess = 0;
+    }
+
+    /// The whole buffer, to check in tests that it was wiped.
+    #[cfg(test)]
+    pub(crate) fn raw_buffer(&self) -> &[u8; N] {
+        &self.buf
+    }
+
+    /// How many bytes of the current response are buffered.
+    pub(crate) const fn buffered(&self) -> usize {
+        self.len
     }
 
     /// Whether any byte of the current response arrived.
@@ -185,9 +209,14 @@ impl<const N: usize> ResponseReader<N> {
     /// The head, once parsed. `close` also covers bytes that arrived after the response.
     pub(crate) fn head(&self) -> Option<Head> {
         self.head.map(|(head, _)| Head {
-            close: head.close || self.excess,
+            close: head.close || self.excess > 0,
             ..head
         })
+    }
+
+    /// How many bytes arrived behind the complete response.
+    pub(crate) const fn excess(&self) -> usize {
+        self.excess
     }
 
     /// The body of a complete response (empty before).
@@ -222,9 +251,7 @@ impl<const N: usize> ResponseReader<N> {
         // Each round stores at least one byte or fails, so this ends within data.len() + 1 rounds.
         loop {
             if self.complete {
-                if !data.is_empty() {
-                    self.excess = true;
-                }
+                self.excess = self.excess.saturating_add(data.len());
                 return Ok(Progress::Complete);
             }
             if data.is_empty() {
@@ -241,6 +268,7 @@ impl<const N: usize> ResponseReader<N> {
                 slot.copy_from_slice(now);
             }
             self.len = end;
+            self.dirty = self.dirty.max(end);
             data = later;
             self.advance()?;
         }
@@ -274,9 +302,7 @@ impl<const N: usize> ResponseReader<N> {
             Body::Length { end } if end > N => return Err(ReadError::TooLarge),
             Body::Length { end } => {
                 if self.len >= end {
-                    if self.len > end {
-                        self.excess = true;
-                    }
+                    self.excess = self.len.saturating_sub(end);
                     self.complete = true;
                 }
             }
@@ -295,9 +321,7 @@ impl<const N: usize> ResponseReader<N> {
                     },
                 ));
                 if chunk == Chunk::Done {
-                    if self.len > raw {
-                        self.excess = true;
-                    }
+                    self.excess = self.len.saturating_sub(raw);
                     self.complete = true;
                 }
             }
@@ -466,6 +490,13 @@ impl<const N: usize> ResponseReader<N> {
             raw = decoded_end;
         }
         Ok((decoded_end, raw, chunk))
+    }
+}
+
+impl<const N: usize> Drop for ResponseReader<N> {
+    /// Overwrites the whole buffer, whatever the mark says.
+    fn drop(&mut self) {
+        secret::wipe_bytes(&mut self.buf);
     }
 }
 

@@ -7,6 +7,12 @@
 //! with nesting bounded by [`MAX_NESTING`]; a repeated key overrides the earlier one. Errors name the
 //! field or the syntax problem but never echo a value, since values may be secrets.
 //!
+//! The credential fields (`AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration`, `AccountId`)
+//! must be printable ASCII: a control character, DEL or non-ASCII text in one is a malformed
+//! document naming the field (SDKs send the session token as an HTTP header; C callers print the
+//! values with `%s`). The `Code` and `Message` of a refusal are text the server chose: they reach
+//! the error with every secret the client knows redacted and everything else escaped.
+//!
 //! # Why not serde-json-core
 //!
 //! The design named serde-json-core (0.6, the `no_std` serde JSON). It was weighed for both
@@ -38,7 +44,7 @@
 
 use crate::credentials::Credentials;
 use crate::error::{Context, Error, ErrorKind};
-use crate::text::ShortText;
+use crate::secret::{self, CLIENT_SECRETS, SecretString};
 use crate::time::UnixTime;
 
 /// How deeply values inside the document's object may nest (`{"a":[[…]]}` counts 2 for `a`).
@@ -53,16 +59,24 @@ const MESSAGE_CAPACITY: usize = 160 + 4;
 /// Longest key that can name a field we keep; longer keys are unknown.
 const KEY_CAPACITY: usize = 16;
 
-/// Parses the IMDS credentials document.
+/// Parses the IMDS credentials document into `out` (a scratch value the caller wipes; it is left
+/// partly filled on error).
 ///
 /// `Code` absent or `Success` (any case) means success; any other `Code` is a
-/// [`ErrorKind::CredentialsRejected`] error carrying `Code` and `Message`. `AccessKeyId`,
-/// `SecretAccessKey`, `Token` and `Expiration` are required; `AccountId` is kept when present.
-pub(crate) fn parse_credentials(body: &[u8]) -> Result<Credentials, Error> {
+/// [`ErrorKind::CredentialsRejected`] error carrying `Code` and `Message`, in which `secrets` (the
+/// secrets the client holds) and the document's own secret key and session token are redacted.
+/// `AccessKeyId`, `SecretAccessKey`, `Token` and `Expiration` are required; `AccountId` is kept
+/// when present.
+pub(crate) fn parse_credentials(
+    body: &[u8],
+    secrets: &[&str],
+    out: &mut Credentials,
+) -> Result<(), Error> {
     let Ok(text) = core::str::from_utf8(body) else {
         return Err(malformed("the document is not UTF-8 text"));
     };
-    let mut document = Document::default();
+    out.wipe();
+    let mut document = Document::new(out);
     let mut scanner = Scanner { text, pos: 0 };
     scanner.skip_whitespace();
     match scanner.peek() {
@@ -91,7 +105,7 @@ pub(crate) fn parse_credentials(body: &[u8]) -> Result<Credentials, Error> {
     if scanner.peek().is_some() {
         return Err(malformed("unexpected data after the JSON object"));
     }
-    document.finish()
+    document.finish(secrets)
 }
 
 /// A field of the credentials document that the parser keeps.
@@ -144,24 +158,40 @@ impl Field {
     }
 }
 
-/// What has been read of the document so far.
-#[derive(Default)]
-struct Document {
-    credentials: Credentials,
+/// What has been read of the document so far: the credentials go straight into the caller's
+/// scratch value; `Code` and `Message` (which may echo a secret) wipe themselves when dropped.
+struct Document<'a> {
+    credentials: &'a mut Credentials,
     expiration: Option<UnixTime>,
-    code: Option<heapless::String<CODE_CAPACITY>>,
-    message: heapless::String<MESSAGE_CAPACITY>,
+    code: Option<SecretString<CODE_CAPACITY>>,
+    /// `Code` was longer than what is kept.
+    code_cut: bool,
+    message: SecretString<MESSAGE_CAPACITY>,
+    /// `Message` was longer than what is kept.
+    message_cut: bool,
     /// One bit per [`Field`] whose key appeared (to tell an empty value from a missing one).
     seen: u8,
 }
 
-impl Document {
+impl<'a> Document<'a> {
+    fn new(credentials: &'a mut Credentials) -> Self {
+        Self {
+            credentials,
+            expiration: None,
+            code: None,
+            code_cut: false,
+            message: SecretString::new(),
+            message_cut: false,
+            seen: 0,
+        }
+    }
+
     /// Reads the value of `field` at the scanner's position into the document.
     fn read_value(&mut self, field: Field, scanner: &mut Scanner<'_>) -> Result<(), Error> {
         let is_string = scanner.peek() == Some(b'"');
         let is_null = scanner.peek() == Some(b'n');
         self.seen |= 1 << field as u8;
-        let credentials = &mut self.credentials;
+        let credentials = &mut *self.credentials;
         match field {
             Field::Unknown => scanner.skip_value(),
             Field::AccessKeyId if is_string => {
@@ -172,8 +202,11 @@ impl Document {
             }
             Field::Token if is_string => scanner.string_into(&mut credentials.session_token, field),
             Field::Expiration if is_string => {
-                let mut text = heapless::String::<EXPIRATION_CAPACITY>::new();
+                let mut text = SecretString::<EXPIRATION_CAPACITY>::new();
                 scanner.string_into(&mut text, field)?;
+                if !is_printable_ascii(&text) {
+                    return Err(field_error(field, Problem::NotPrintable));
+                }
                 self.expiration = Some(
                     UnixTime::parse_rfc3339(&text)
                         .ok_or_else(|| field_error(field, Problem::NotADateTime))?,
@@ -181,7 +214,7 @@ impl Document {
                 Ok(())
             }
             Field::AccountId if is_string => {
-                let account_id = credentials.account_id.insert(heapless::String::new());
+                let account_id = credentials.account_id.insert(SecretString::new());
                 scanner.string_into(account_id, field)
             }
             Field::AccountId if scanner.peek().is_some_and(|byte| byte.is_ascii_digit()) => {
@@ -189,10 +222,12 @@ impl Document {
                 if !digits.bytes().all(|byte| byte.is_ascii_digit()) {
                     return Err(field_error(field, Problem::WrongType));
                 }
-                let account_id = credentials.account_id.insert(heapless::String::new());
-                account_id
-                    .push_str(digits)
-                    .map_err(|_| field_error(field, Problem::TooLong))
+                let account_id = credentials.account_id.insert(SecretString::new());
+                if account_id.push_str(digits) {
+                    Ok(())
+                } else {
+                    Err(field_error(field, Problem::TooLong))
+                }
             }
             Field::AccountId if is_null => {
                 scanner.literal(b"null")?;
@@ -200,36 +235,52 @@ impl Document {
                 Ok(())
             }
             Field::Code if is_string => {
-                let code = self.code.insert(heapless::String::new());
-                scanner.string(&mut Capped(code))
+                let mut capped = Capped::new(self.code.insert(SecretString::new()));
+                scanner.string(&mut capped)?;
+                self.code_cut = capped.cut;
+                Ok(())
             }
             Field::Message if is_string => {
-                self.message.clear();
-                scanner.string(&mut Capped(&mut self.message))
+                self.message.wipe();
+                let mut capped = Capped::new(&mut self.message);
+                scanner.string(&mut capped)?;
+                self.message_cut = capped.cut;
+                Ok(())
             }
             Field::Message if is_null => {
                 scanner.literal(b"null")?;
-                self.message.clear();
+                self.message.wipe();
+                self.message_cut = false;
                 Ok(())
             }
             _ => Err(field_error(field, Problem::WrongType)),
         }
     }
 
-    /// Checks `Code` and the required fields and returns the credentials.
-    fn finish(self) -> Result<Credentials, Error> {
+    /// Checks `Code` and the required fields, leaving the credentials in the caller's value.
+    /// A refusal's `Code` and `Message` are redacted of `secrets` and of the document's own.
+    fn finish(&mut self, secrets: &[&str]) -> Result<(), Error> {
         if let Some(code) = &self.code
             && !code.eq_ignore_ascii_case("Success")
         {
+            let credentials = &*self.credentials;
+            let own = [
+                credentials.secret_access_key.as_str(),
+                credentials.session_token.as_str(),
+            ];
+            let mut known = [""; CLIENT_SECRETS + 2];
+            for (slot, secret) in known.iter_mut().zip(secrets.iter().chain(own.iter())) {
+                *slot = secret;
+            }
             return Err(Error::new(
                 ErrorKind::CredentialsRejected,
                 Context::Credentials {
-                    code: ShortText::new(code),
-                    message: ShortText::new(&self.message),
+                    code: secret::redacted_text(code, self.code_cut, &known),
+                    message: secret::redacted_text(&self.message, self.message_cut, &known),
                 },
             ));
         }
-        let mut credentials = self.credentials;
+        let credentials = &mut *self.credentials;
         for (field, value) in [
             (Field::AccessKeyId, credentials.access_key_id.as_str()),
             (
@@ -246,12 +297,25 @@ impl Document {
                 };
                 return Err(field_error(field, problem));
             }
+            if !is_printable_ascii(value) {
+                return Err(field_error(field, Problem::NotPrintable));
+            }
+        }
+        if let Some(account_id) = &credentials.account_id
+            && !is_printable_ascii(account_id)
+        {
+            return Err(field_error(Field::AccountId, Problem::NotPrintable));
         }
         credentials.expiration = self
             .expiration
             .ok_or(field_error(Field::Expiration, Problem::Missing))?;
-        Ok(credentials)
+        Ok(())
     }
+}
+
+/// Whether `text` is printable ASCII (space to `~`): no control character, DEL or non-ASCII.
+fn is_printable_ascii(text: &str) -> bool {
+    text.bytes().all(|byte| matches!(byte, b' '..=b'~'))
 }
 
 /// Where decoded string text goes.
@@ -260,16 +324,28 @@ trait Sink {
     fn push(&mut self, text: &str);
 }
 
-/// Keeps as much text as fits and drops the rest (for `Code` and `Message`, shown truncated).
-struct Capped<'a, const N: usize>(&'a mut heapless::String<N>);
+/// Keeps as much text as fits and drops the rest (for `Code` and `Message`, shown truncated),
+/// noting that it was cut.
+struct Capped<'a, const N: usize> {
+    text: &'a mut SecretString<N>,
+    cut: bool,
+}
+
+impl<'a, const N: usize> Capped<'a, N> {
+    fn new(text: &'a mut SecretString<N>) -> Self {
+        Self { text, cut: false }
+    }
+}
 
 impl<const N: usize> Sink for Capped<'_, N> {
     fn push(&mut self, text: &str) {
-        if self.0.push_str(text).is_err() {
-            for character in text.chars() {
-                if self.0.push(character).is_err() {
-                    break;
-                }
+        if self.cut || text.is_empty() || self.text.push_str(text) {
+            return;
+        }
+        for character in text.chars() {
+            if !self.text.push(character) {
+                self.cut = true;
+                return;
             }
         }
     }
@@ -345,13 +421,14 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Replaces `target` with the string at the position; too long for it is an error on `field`.
+    /// Replaces `target` (wiping it) with the string at the position; too long for it is an error
+    /// on `field`.
     fn string_into<const N: usize>(
         &mut self,
-        target: &mut heapless::String<N>,
+        target: &mut SecretString<N>,
         field: Field,
     ) -> Result<(), Error> {
-        target.clear();
+        target.wipe();
         let mut overflow = Overflow {
             target,
             overflowed: false,
@@ -569,13 +646,13 @@ impl<'a> Scanner<'a> {
 
 /// A field's string that must fit whole.
 struct Overflow<'a, const N: usize> {
-    target: &'a mut heapless::String<N>,
+    target: &'a mut SecretString<N>,
     overflowed: bool,
 }
 
 impl<const N: usize> Sink for Overflow<'_, N> {
     fn push(&mut self, text: &str) {
-        if !self.overflowed && self.target.push_str(text).is_err() {
+        if !self.overflowed && !self.target.push_str(text) {
             self.overflowed = true;
         }
     }
@@ -606,6 +683,8 @@ enum Problem {
     WrongType,
     /// `Expiration` is not an RFC 3339 date-time.
     NotADateTime,
+    /// The value holds a control character, DEL or non-ASCII text.
+    NotPrintable,
 }
 
 /// A missing field is [`Context::Field`]; other problems say what is wrong with which field
@@ -618,6 +697,19 @@ fn field_error(field: Field, problem: Problem) -> Error {
                 ErrorKind::MalformedCredentials,
                 Context::Field(field.name()),
             );
+        }
+        (AccessKeyId, Problem::NotPrintable) => {
+            "`AccessKeyId` contains a control character or non-ASCII text"
+        }
+        (SecretAccessKey, Problem::NotPrintable) => {
+            "`SecretAccessKey` contains a control character or non-ASCII text"
+        }
+        (Token, Problem::NotPrintable) => "`Token` contains a control character or non-ASCII text",
+        (Expiration, Problem::NotPrintable) => {
+            "`Expiration` contains a control character or non-ASCII text"
+        }
+        (AccountId, Problem::NotPrintable) => {
+            "`AccountId` contains a control character or non-ASCII text"
         }
         (AccessKeyId, Problem::Empty) => "`AccessKeyId` is empty",
         (SecretAccessKey, Problem::Empty) => "`SecretAccessKey` is empty",
@@ -684,7 +776,12 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Credentials, Error> {
-        parse_credentials(text.as_bytes())
+        parse_bytes(text.as_bytes())
+    }
+
+    fn parse_bytes(body: &[u8]) -> Result<Credentials, Error> {
+        let mut credentials = Credentials::default();
+        parse_credentials(body, &[], &mut credentials).map(|()| credentials)
     }
 
     fn detail_of(error: Error) -> &'static str {
@@ -817,7 +914,85 @@ mod tests {
         assert!(code.is_truncated());
         assert_eq!(code.as_str(), "C".repeat(64));
         assert!(message.is_truncated());
-        assert_eq!(message.as_str(), "é".repeat(80));
+        assert_eq!(message.as_str(), "\\u{e9}".repeat(26));
+    }
+
+    #[test]
+    fn code_and_message_are_escaped() {
+        let text = r#"{"Code":"Bad\r\nCode","Message":"a\u001b[2Jb\u00e9\\c\u007f"}"#;
+        let error = parse(text).unwrap_err();
+        let Context::Credentials { code, message } = error.context() else {
+            panic!("expected credentials context: {error:?}");
+        };
+        assert_eq!(code.as_str(), "Bad\\x0d\\x0aCode");
+        assert_eq!(message.as_str(), "a\\x1b[2Jb\\u{e9}\\\\c\\x7f");
+        assert_eq!(
+            error.to_string(),
+            "IMDS refused credentials: [Bad\\x0d\\x0aCode] a\\x1b[2Jb\\u{e9}\\\\c\\x7f"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_redacted_of_the_documents_and_the_clients_secrets() {
+        let text = r#"{"Code":"Fail-TOKEN-1","Message":"key=docSECRET token=docSESSION imds=TOKEN-1 old=oldSECRET","SecretAccessKey":"docSECRET","Token":"docSESSION"}"#;
+        let mut out = Credentials::default();
+        let error = parse_credentials(text.as_bytes(), &["TOKEN-1", "oldSECRET", ""], &mut out)
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+        assert_eq!(
+            error.to_string(),
+            "IMDS refused credentials: [Fail-[redacted]] key=[redacted] token=[redacted] \
+             imds=[redacted] old=[redacted]"
+        );
+    }
+
+    #[test]
+    fn a_secret_cut_off_at_the_end_of_a_long_message_is_redacted() {
+        let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+        // The kept part of the message ends inside the secret.
+        let message = format!("{}{secret}", "m".repeat(150));
+        let text =
+            format!(r#"{{"Code":"Fail","Message":"{message}","SecretAccessKey":"{secret}"}}"#);
+        let error = parse(&text).unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.ends_with("m[redacted]…"), "{shown}");
+        assert!(!shown.contains("wJal"), "{shown}");
+    }
+
+    #[test]
+    fn credential_fields_must_be_printable_ascii() {
+        for (key, name) in [
+            ("AccessKeyId", "AccessKeyId"),
+            ("SecretAccessKey", "SecretAccessKey"),
+            ("Token", "Token"),
+            ("AccountId", "AccountId"),
+        ] {
+            for value in [
+                r#""a\u0000b""#,
+                r#""a\r\n\u001b[31m""#,
+                r#""a\u007f""#,
+                r#""caf\u00e9""#,
+            ] {
+                let detail = detail_of(parse(&with_member(key, value)).unwrap_err());
+                assert_eq!(
+                    detail,
+                    format!("`{name}` contains a control character or non-ASCII text"),
+                    "{key} {value}"
+                );
+            }
+        }
+        for value in [
+            r#""2021-09-21T04:16:53Z\n""#,
+            r#""2021\u00a009-21T04:16:53Z""#,
+        ] {
+            let detail = detail_of(parse(&with_member("Expiration", value)).unwrap_err());
+            assert_eq!(
+                detail,
+                "`Expiration` contains a control character or non-ASCII text"
+            );
+        }
+        let spaces = parse(&with_member("AccessKeyId", r#""A B ~""#)).unwrap();
+        assert_eq!(spaces.access_key_id(), "A B ~");
     }
 
     #[test]
@@ -912,14 +1087,17 @@ mod tests {
 
     #[test]
     fn string_escapes_are_decoded() {
-        let text = with_member(
-            "AccessKeyId",
-            r#""q\" b\\ s\/ \b\f\n\r\t \u00e9 \u20AC \ud83d\ude00""#,
-        );
+        let text = with_member("AccessKeyId", r#""q\" b\\ s\/ \u0041\u007e""#);
         let credentials = parse(&text).unwrap();
+        assert_eq!(credentials.access_key_id(), "q\" b\\ s/ A~");
+        let text = r#"{"Code":"X","Message":"\b\f\n\r\t \u00e9 \u20AC \ud83d\ude00"}"#;
+        let error = parse(text).unwrap_err();
+        let Context::Credentials { message, .. } = error.context() else {
+            panic!("expected credentials context: {error:?}");
+        };
         assert_eq!(
-            credentials.access_key_id(),
-            "q\" b\\ s/ \u{8}\u{c}\n\r\t é € 😀"
+            message.as_str(),
+            "\\x08\\x0c\\x0a\\x0d\\x09 \\u{e9} \\u{20ac} \\u{1f600}"
         );
     }
 
@@ -1127,7 +1305,7 @@ mod tests {
         let mut bytes = with_member("Other", "\"x\"").into_bytes();
         bytes.insert(bytes.len() - 3, 0xff);
         assert_eq!(
-            detail_of(parse_credentials(&bytes).unwrap_err()),
+            detail_of(parse_bytes(&bytes).unwrap_err()),
             "the document is not UTF-8 text"
         );
     }
@@ -1235,7 +1413,7 @@ mod tests {
         assert!(!roles.is_empty());
         for role in roles {
             assert_eq!(
-                crate::role::parse_role_list(role.as_bytes())
+                crate::role::parse_role_list(role.as_bytes(), &[])
                     .unwrap()
                     .as_str(),
                 role

@@ -35,6 +35,7 @@ pub mod error;
 mod http;
 mod json;
 pub mod role;
+pub mod secret;
 pub mod settings;
 pub mod text;
 pub mod time;
@@ -61,12 +62,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod fuzzing {
     /// The credentials document parser.
     pub fn parse_credentials(body: &[u8]) -> Result<crate::Credentials, crate::Error> {
-        crate::json::parse_credentials(body)
+        let mut credentials = crate::Credentials::default();
+        crate::json::parse_credentials(body, &[], &mut credentials).map(|()| credentials)
     }
 
     /// The role-list parser.
     pub fn parse_role_name(body: &[u8]) -> Result<crate::role::RoleName, crate::Error> {
-        crate::role::parse_role_list(body)
+        crate::role::parse_role_list(body, &[])
     }
 
     /// The client's HTTP response reader, with its receive capacity.

@@ -3,7 +3,8 @@
 //!
 //! A name is 1 to [`ROLE_NAME_CAPACITY`] characters from ASCII letters, digits and `+=,.@_-`
 //! (IAM's own rule). Anything else is refused, so that no text from a setting or a server is ever
-//! spliced into a request path.
+//! spliced into a request path. A role list that holds a secret the client knows (the IMDSv2
+//! token, say, when answers arrive out of order) is refused too: a secret never goes into a path.
 
 use crate::error::{Error, ErrorKind, SettingProblem};
 
@@ -39,15 +40,25 @@ pub(crate) fn parse_configured(text: &str) -> Result<RoleName, SettingProblem> {
 }
 
 /// Parses the role-list body IMDS sends: its first line, trimmed of ASCII whitespace, must be a
-/// valid IAM name; anything else is [`ErrorKind::InvalidRoleName`].
-pub(crate) fn parse_role_list(body: &[u8]) -> Result<RoleName, Error> {
+/// valid IAM name; anything else is [`ErrorKind::InvalidRoleName`], and so is a body that contains
+/// one of `secrets` (the secrets the client holds) anywhere.
+pub(crate) fn parse_role_list(body: &[u8], secrets: &[&str]) -> Result<RoleName, Error> {
     let invalid = |detail| Err(Error::detail(ErrorKind::InvalidRoleName, detail));
+    if crate::secret::contains_any(body, secrets) {
+        return invalid(
+            "the role list contains the IMDSv2 token or a credentials secret (are IMDS's answers \
+             out of order?); it is not used",
+        );
+    }
     let Ok(text) = core::str::from_utf8(body) else {
         return invalid("the role list is not UTF-8 text");
     };
     let first_line = text.trim_ascii().lines().next().unwrap_or("").trim_ascii();
     if first_line.is_empty() {
         return invalid("the role list is empty");
+    }
+    if !first_line.bytes().all(|b| matches!(b, b' '..=b'~')) {
+        return invalid("the role name contains a control character or non-ASCII text");
     }
     match iam_name(first_line) {
         Some(name) => Ok(name),
@@ -67,11 +78,15 @@ mod tests {
     use crate::error::Context;
 
     fn role(body: &str) -> Result<RoleName, Error> {
-        parse_role_list(body.as_bytes())
+        parse_role_list(body.as_bytes(), &[])
     }
 
     fn role_detail(body: &[u8]) -> &'static str {
-        let error = parse_role_list(body).unwrap_err();
+        role_detail_with(body, &[])
+    }
+
+    fn role_detail_with(body: &[u8], secrets: &[&str]) -> &'static str {
+        let error = parse_role_list(body, secrets).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidRoleName);
         match error.context() {
             Context::Detail(detail) => detail,
@@ -117,8 +132,6 @@ mod tests {
             "role/with/slashes",
             "role?x=1",
             "role%20",
-            "rôle",
-            "role\u{0}",
             "<html><body>404</body></html>",
             too_long.as_str(),
         ] {
@@ -128,6 +141,43 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn role_names_with_control_characters_or_non_ascii_are_refused() {
+        for body in [
+            "rôle",
+            "role\u{0}",
+            "ro\u{1b}[31mle",
+            "role\u{7f}",
+            "r\u{202e}ole",
+        ] {
+            assert_eq!(
+                role_detail(body.as_bytes()),
+                "the role name contains a control character or non-ASCII text",
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_role_list_holding_a_secret_of_the_client_is_refused() {
+        let refused = "the role list contains the IMDSv2 token or a credentials secret (are \
+                       IMDS's answers out of order?); it is not used";
+        for body in [
+            "mock-imds-token-1",
+            "role-mock-imds-token-1-x",
+            "my-role\nmock-imds-token-1\n",
+        ] {
+            assert_eq!(
+                role_detail_with(body.as_bytes(), &["mock-imds-token-1", "", ""]),
+                refused,
+                "{body:?}"
+            );
+        }
+        assert_eq!(role_detail_with(b"my-role", &["", "my-role", ""]), refused);
+        let role = parse_role_list(b"my-role", &["mock-imds-token-1", "", ""]).unwrap();
+        assert_eq!(role.as_str(), "my-role");
     }
 
     #[test]

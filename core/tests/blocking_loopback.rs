@@ -1,6 +1,6 @@
 //! The blocking driver over real TCP against a loopback IMDS written here (std `TcpListener` on
-//! 127.0.0.1:0): credentials, metadata reads, keep-alive reuse, `Connection: close`, timeouts and
-//! refused connections.
+//! 127.0.0.1:0): credentials, metadata reads, keep-alive reuse, `Connection: close`, timeouts (an
+//! answer trickling in too), refused connections, and bytes no request asked for.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,6 +31,11 @@ enum Reply {
     SendThenClose(Vec<u8>),
     /// Read on without answering (until the client closes).
     Ignore,
+    /// Answer with these bytes one at a time, this many milliseconds apart.
+    Drip(Vec<u8>, u64),
+    /// Answer with the first bytes, then this many milliseconds later send the second (which no
+    /// request asked for) on the same connection.
+    SendThenLater(Vec<u8>, u64, Vec<u8>),
 }
 
 fn ok(body: &str) -> Reply {
@@ -125,6 +130,23 @@ fn serve(
                     return;
                 }
                 Reply::Ignore => {}
+                Reply::Drip(bytes, every_ms) => {
+                    for byte in bytes {
+                        thread::sleep(core::time::Duration::from_millis(every_ms));
+                        if stream.write_all(&[byte]).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Reply::SendThenLater(bytes, after_ms, later) => {
+                    if stream.write_all(&bytes).is_err() {
+                        return;
+                    }
+                    thread::sleep(core::time::Duration::from_millis(after_ms));
+                    if stream.write_all(&later).is_err() {
+                        return;
+                    }
+                }
             }
         }
         match stream.read(&mut buf) {
@@ -295,14 +317,114 @@ fn a_token_request_that_times_out_falls_back_to_v1_on_a_new_connection() {
 }
 
 #[test]
-fn a_refused_connection_is_connect_failed() {
+fn a_refused_connection_is_retried_then_connect_failed_naming_the_endpoint() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let mut settings = Settings::default();
     settings.endpoint.value = Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-    let error = blocking::fetch_credentials(&settings).unwrap_err();
+    let mut client = BlockingClient::with_seed(&settings, 1);
+    let traced = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&traced);
+    client.on_diagnostic(move |d| sink.lock().unwrap().push(*d));
+    let error = client.fetch_credentials().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ConnectFailed);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "could not connect to IMDS at http://127.0.0.1:{port} (connection refused); is this \
+             an EC2 instance, and is the endpoint right?"
+        )
+    );
+    // Four attempts: three back-offs between them.
+    let retries: Vec<u8> = traced
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|d| match d {
+            Diagnostic::RetryScheduled {
+                attempt, status: 0, ..
+            } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries, [1, 2, 3]);
+}
+
+#[test]
+fn an_answer_trickling_in_times_out_at_the_request_deadline() {
+    let server = Server::start(|connection, request| match imds(connection, request) {
+        Reply::Send(bytes) if request.starts_with("GET /latest/meta-data/placement/region") => {
+            Reply::Drip(bytes, 100)
+        }
+        other => other,
+    });
+    let mut settings = server.settings();
+    settings.timeout_ms.value = 500;
+    let started = std::time::Instant::now();
+    let error = blocking::get(&settings, "placement/region").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert_eq!(
+        error.to_string(),
+        "timed out waiting for IMDS in the metadata request"
+    );
+    // A generous bound: the request's deadline ended it, not a cap of 30 s.
+    assert!(started.elapsed() < core::time::Duration::from_secs(10));
+}
+
+#[test]
+fn an_answer_arriving_on_the_kept_connection_between_operations_is_discarded() {
+    let unsolicited = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly".to_vec();
+    let server =
+        Server::start(
+            move |connection, request| match (connection, imds(connection, request)) {
+                (1, Reply::Send(bytes))
+                    if request.starts_with("GET /latest/meta-data/placement") =>
+                {
+                    Reply::SendThenLater(bytes, 20, unsolicited.clone())
+                }
+                (_, reply) => reply,
+            },
+        );
+    let settings = server.settings();
+    let mut client = imds_core::Client::new(&settings, 1);
+    let origin = std::time::Instant::now();
+    let clock = move || {
+        imds_core::Instant::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap())
+    };
+    let mut stream: Option<TcpStream> = None;
+    client.start_get(clock(), "placement/region").unwrap();
+    blocking::drive(&mut client, &mut stream, &clock, None).unwrap();
+    assert_eq!(client.body(), Some(&b"eu-west-1"[..]));
+    // The unsolicited answer is on the kept connection before the next operation starts.
+    let kept = stream.as_ref().expect("kept");
+    kept.set_read_timeout(Some(core::time::Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(kept.peek(&mut [0u8; 1]).unwrap(), 1);
+    client.start_get(clock(), "placement/region").unwrap();
+    blocking::drive(&mut client, &mut stream, &clock, None).unwrap();
+    assert_eq!(client.body(), Some(&b"eu-west-1"[..]), "not `early`");
+    let warned = core::iter::from_fn(|| client.poll_diagnostic()).any(|d| {
+        matches!(
+            d,
+            Diagnostic::UnsolicitedBytes {
+                len: 43,
+                token_dropped: true
+            }
+        )
+    });
+    assert!(warned);
+    // The token came on the connection that brought the stray answer: a new one is asked for.
+    assert_eq!(
+        server.log(),
+        [
+            "1 PUT /latest/api/token HTTP/1.1",
+            "1 GET /latest/meta-data/placement/region HTTP/1.1",
+            "2 PUT /latest/api/token HTTP/1.1",
+            "2 GET /latest/meta-data/placement/region HTTP/1.1",
+        ]
+    );
+    blocking::close(&mut client, &mut stream);
 }
 
 #[test]

@@ -123,7 +123,11 @@ fn token_fails_every_attempt(c: &mut Client, code: u16, attempts: u8) -> (u64, V
         log.extend(diagnostics(c));
         if attempt < attempts {
             let until = expect_wait!(*c, at at);
-            let ceiling = (50u64 << (attempt - 1)).min(1_000);
+            let ceiling = if code == 429 {
+                (1_000u64 << (attempt - 1)).min(2_000)
+            } else {
+                (50u64 << (attempt - 1)).min(1_000)
+            };
             assert!(
                 until >= at && until < at + ceiling,
                 "attempt {attempt}: {until}"
@@ -251,20 +255,23 @@ fn token_read_timeout_with_v1_disabled_is_blocked() {
 }
 
 #[test]
-fn connection_refused_is_final_and_never_falls_back() {
+fn connection_refused_is_retried_within_the_attempts_and_never_falls_back() {
     for v1_disabled in [false, true] {
         let mut settings = settings();
         settings.v1_disabled.value = v1_disabled;
         let mut c = client_with(&settings);
         c.start_credentials(t(0), WALL).unwrap();
-        expect_connect_failing(&mut c, 0, IoError::ConnectionRefused);
-        let error = expect_error!(c, at 0, ErrorKind::ConnectFailed);
+        let mut at = 0;
+        for _ in 1..4 {
+            expect_connect_failing(&mut c, at, IoError::ConnectionRefused);
+            at = expect_wait!(c, at at);
+        }
+        expect_connect_failing(&mut c, at, IoError::ConnectionRefused);
+        let error = expect_error!(c, at at, ErrorKind::ConnectFailed);
         assert_eq!(
-            *error.context(),
-            Context::Step {
-                step: Step::Token,
-                status: 0
-            }
+            error.to_string(),
+            "could not connect to IMDS at http://127.0.0.1:1338 (connection refused); \
+             is this an EC2 instance, and is the endpoint right?"
         );
         assert!(
             !diagnostics(&mut c)
@@ -272,6 +279,41 @@ fn connection_refused_is_final_and_never_falls_back() {
                 .any(|d| matches!(d, Diagnostic::FallbackToV1 { .. }))
         );
     }
+}
+
+#[test]
+fn a_token_answer_that_trickles_in_is_a_timeout_not_the_hop_limit_case() {
+    // Bytes that reach the client show the hop limit is not what holds the answer back: a slow
+    // server, final like every timeout at the default attempts, and never an IMDSv1 fallback.
+    let mut c = client();
+    c.start_credentials(t(0), WALL).unwrap();
+    expect_connect!(c, at 0);
+    expect_send!(c, at 0, contains "PUT /latest/api/token");
+    let answer = token_ok(21_600);
+    for (i, byte) in answer.iter().take(40).enumerate() {
+        let at = 20 * i as u64;
+        assert_eq!(
+            expect_receive(&mut c, at),
+            t(1_000),
+            "the deadline never moves"
+        );
+        c.handle_data(t(at), &[*byte]).unwrap();
+    }
+    expect_receive(&mut c, 999);
+    let error = expect_error!(c, at 1_000, ErrorKind::Timeout);
+    assert_eq!(
+        *error.context(),
+        Context::Step {
+            step: Step::Token,
+            status: 0
+        }
+    );
+    let log = diagnostics(&mut c);
+    assert!(!log.contains(&Diagnostic::HopLimitHint), "{log:?}");
+    assert!(
+        !log.iter()
+            .any(|d| matches!(d, Diagnostic::FallbackToV1 { .. }))
+    );
 }
 
 #[test]

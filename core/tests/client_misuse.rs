@@ -52,10 +52,11 @@ fn events_that_answer_no_pending_action_are_invalid_state() {
         c.handle_connected(t(0)).unwrap_err().kind(),
         ErrorKind::InvalidState
     );
-    // Send pending: data is still out of order.
+    // Send pending: a connect is out of order (data is bytes no request asked for: see
+    // client_unsolicited.rs).
     expect_send!(c, at 0, contains "PUT");
     assert_eq!(
-        c.handle_data(t(0), b"x").unwrap_err().kind(),
+        c.handle_connected(t(0)).unwrap_err().kind(),
         ErrorKind::InvalidState
     );
     // The exchange carries on normally afterwards.
@@ -110,7 +111,7 @@ fn cancel_keeps_the_caches_and_forgets_the_connection() {
 fn errors_repeat_until_the_next_operation_and_the_client_stays_usable() {
     let mut c = client();
     c.start_get(t(0), "instance-id").unwrap();
-    expect_connect_failing(&mut c, 0, IoError::ConnectionRefused);
+    expect_connect_failing(&mut c, 0, IoError::ConnectFailed);
     expect_error!(c, at 0, ErrorKind::ConnectFailed);
     expect_error!(c, at 1, ErrorKind::ConnectFailed);
     c.start_get(t(2), "instance-id").unwrap();

@@ -57,11 +57,19 @@ fn a_pooled_connection_the_server_closed_is_replaced_once() {
 }
 
 #[test]
-fn a_new_connection_that_closes_at_once_is_a_failure_not_a_resend() {
-    let mut c = client();
+fn a_new_connection_that_closes_at_once_is_a_retried_failure_not_a_free_resend() {
+    let mut settings = settings();
+    settings.attempts.value = 2;
+    let mut c = client_with(&settings);
     c.start_get(t(0), "instance-id").unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
     feed_eof(&mut c, 0);
-    expect_error!(c, at 0, ErrorKind::ConnectionClosed);
+    // IMDS accepted and dropped the connection: an attempt, with a back-off.
+    let until = expect_wait!(c, at 0);
+    expect_close!(c, at until);
+    expect_connect!(c, at until);
+    expect_send!(c, at until, contains "PUT /latest/api/token");
+    feed_eof(&mut c, until);
+    expect_error!(c, at until, ErrorKind::ConnectionClosed);
 }

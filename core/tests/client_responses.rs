@@ -18,7 +18,12 @@ use imds_core::{Client, ErrorKind};
 /// Starts a credentials operation and answers token and role, leaving the credentials request
 /// sent at time 2.
 fn up_to_credentials_request() -> Client {
-    let mut c = client();
+    up_to_credentials_request_with(&settings())
+}
+
+/// [`up_to_credentials_request`] with `settings`.
+fn up_to_credentials_request_with(settings: &imds_core::Settings) -> Client {
+    let mut c = client_with(settings);
     c.start_credentials(t(0), WALL).unwrap();
     expect_connect!(c, at 0);
     expect_send!(c, at 0, contains "PUT /latest/api/token");
@@ -99,8 +104,28 @@ fn connection_close_is_honoured_before_the_next_request() {
 }
 
 #[test]
-fn a_truncated_body_is_connection_closed_never_a_partial_result() {
+fn a_truncated_body_is_retried_never_a_partial_result() {
     let mut c = up_to_credentials_request();
+    let full = credentials_ok();
+    feed!(c, at 3, full[..full.len() - 10]);
+    feed_eof(&mut c, 3);
+    assert!(c.credentials().is_none());
+    // Dropped before the whole answer came: asked again on a new connection.
+    let until = expect_wait!(c, at 3);
+    expect_close!(c, at until);
+    expect_connect!(c, at until);
+    expect_send!(c, at until, contains "security-credentials/my-role ");
+    feed!(c, at until, credentials_ok());
+    expect_done!(c, at until);
+    assert_eq!(c.credentials().unwrap().access_key_id(), "ASIAEXAMPLE");
+}
+
+#[test]
+fn a_truncated_body_on_the_last_attempt_is_connection_closed() {
+    let mut settings = settings();
+    settings.attempts.value = 1;
+    settings.attempts.source = imds_core::Source::Env;
+    let mut c = up_to_credentials_request_with(&settings);
     let full = credentials_ok();
     feed!(c, at 3, full[..full.len() - 10]);
     feed_eof(&mut c, 3);
@@ -217,9 +242,10 @@ fn a_stale_keep_alive_connection_is_replaced_once_transparently() {
     feed!(c, at 5_001, ok("i-1"));
     expect_done!(c, at 5_001);
 
-    // A second early close on the new connection is a real failure.
+    // A second early close on the new connection is a real failure: an attempt.
     let mut c = client();
     full_exchange(&mut c, 0);
+    diagnostics(&mut c);
     c.start_get(t(5_000), "instance-id").unwrap();
     expect_send!(c, at 5_000, contains "GET");
     feed_eof(&mut c, 5_000);
@@ -227,7 +253,15 @@ fn a_stale_keep_alive_connection_is_replaced_once_transparently() {
     expect_connect!(c, at 5_000);
     expect_send!(c, at 5_000, contains "GET");
     feed_eof(&mut c, 5_000);
-    expect_error!(c, at 5_000, ErrorKind::ConnectionClosed);
+    expect_wait!(c, at 5_000);
+    assert!(diagnostics(&mut c).iter().any(|d| matches!(
+        d,
+        imds_core::Diagnostic::RetryScheduled {
+            attempt: 1,
+            status: 0,
+            ..
+        }
+    )));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Retry transcripts: which failures are retried, the jittered back-off, attempts, the
-//! per-operation deadline.
+//! Retry transcripts: which failures are retried, the jittered back-off, attempts, and the
+//! request's deadline (the whole response within `timeout`; nothing else bounds an operation).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,7 +14,7 @@ use client_support::*;
 use imds_core::client::IoError;
 use imds_core::diagnostic::Diagnostic;
 use imds_core::error::{Context, Step};
-use imds_core::{Client, ErrorKind, Source};
+use imds_core::{Action, Client, ErrorKind, Source};
 
 /// A client that already holds a token and role (so each request below is one GET).
 fn warmed_up(settings: &imds_core::Settings) -> Client {
@@ -104,6 +104,34 @@ fn throttling_429_is_retried_and_success_ends_the_retries() {
 }
 
 #[test]
+fn after_a_429_the_back_off_is_up_to_1_s_then_2_s_not_50_ms() {
+    let mut longest = [0u64; 3];
+    for seed in 0..40 {
+        let mut c = Client::new(&settings(), seed);
+        c.start_get(t(0), "instance-id").unwrap();
+        expect_connect!(c, at 0);
+        expect_send!(c, at 0, contains "PUT /latest/api/token");
+        feed!(c, at 0, token_ok(21_600));
+        let mut at = 0;
+        for (attempt, ceiling) in [1_000u64, 2_000, 2_000].into_iter().enumerate() {
+            expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
+            feed!(c, at at, status(429));
+            let until = expect_wait!(c, at at);
+            assert!(
+                until - at < ceiling,
+                "attempt {}: {} ms",
+                attempt + 1,
+                until - at
+            );
+            longest[attempt] = longest[attempt].max(until - at);
+            at = until;
+        }
+    }
+    // Spread over the whole range, not bunched under 50 ms as after a 5xx.
+    assert!(longest[0] > 500 && longest[1] > 1_000, "{longest:?}");
+}
+
+#[test]
 fn other_4xx_are_final_and_a_404_names_the_metadata_step() {
     for code in [400, 403, 404, 405, 409] {
         let mut c = warmed_up(&settings());
@@ -143,7 +171,8 @@ fn redirects_are_not_followed() {
 }
 
 #[test]
-fn transport_failures_are_not_retried_by_default() {
+fn timeouts_and_unreachable_networks_are_final_by_default() {
+    // A response that did not come in time.
     let mut c = warmed_up(&settings());
     c.start_get(t(1_000), "instance-id").unwrap();
     expect_send!(c, at 1_000, contains "GET");
@@ -157,6 +186,91 @@ fn transport_failures_are_not_retried_by_default() {
             status: 0
         }
     );
+
+    // A connect timeout, an unreachable network, another I/O error.
+    let mut c = client();
+    c.start_get(t(0), "instance-id").unwrap();
+    expect_receive_never_connects(&mut c);
+    c.handle_timeout(t(1_000)).unwrap();
+    let error = expect_error!(c, at 1_000, ErrorKind::ConnectFailed);
+    assert!(
+        error.to_string().starts_with(
+            "could not connect to IMDS at http://127.0.0.1:1338 (timed out); is this an EC2 instance"
+        ),
+        "{error}"
+    );
+    let mut c = client();
+    c.start_get(t(0), "instance-id").unwrap();
+    expect_connect_failing(&mut c, 0, IoError::ConnectFailed);
+    let error = expect_error!(c, at 0, ErrorKind::ConnectFailed);
+    assert!(error.to_string().contains("(unreachable)"), "{error}");
+    let mut c = warmed_up(&settings());
+    c.start_get(t(1_000), "instance-id").unwrap();
+    expect_send!(c, at 1_000, contains "GET");
+    feed!(c, at 1_000, *b"HTTP/1.1 200");
+    expect_receive(&mut c, 1_000);
+    c.handle_io_error(t(1_001), IoError::Other).unwrap();
+    expect_error!(c, at 1_001, ErrorKind::Io);
+}
+
+/// Polls for a connect and leaves it pending.
+fn expect_receive_never_connects(c: &mut Client) {
+    assert!(matches!(c.poll(t(0)), Ok(Action::Connect { .. })));
+}
+
+#[test]
+fn refused_dropped_and_reset_connections_are_retried_by_default() {
+    // Refused: nothing listens (yet).
+    let mut c = client();
+    c.start_get(t(0), "instance-id").unwrap();
+    expect_connect_failing(&mut c, 0, IoError::ConnectionRefused);
+    let until = expect_wait!(c, at 0);
+    assert!(until < 50, "the 5xx back-off: {until}");
+    expect_connect!(c, at until);
+    expect_send!(c, at until, contains "PUT /latest/api/token");
+
+    // Accepted, then reset as the connect completed, while sending, while receiving; or closed.
+    for fail in [
+        |c: &mut Client, at: u64| {
+            assert!(matches!(c.poll(t(at)), Ok(Action::Connect { .. })));
+            c.handle_io_error(t(at), IoError::ConnectionReset).unwrap();
+        },
+        |c: &mut Client, at: u64| {
+            expect_connect!(*c, at at);
+            expect_send!(*c, at at, contains "PUT");
+            c.handle_io_error(t(at), IoError::ConnectionReset).unwrap();
+        },
+        |c: &mut Client, at: u64| {
+            expect_connect!(*c, at at);
+            expect_send!(*c, at at, contains "PUT");
+            expect_receive(c, at);
+            c.handle_io_error(t(at), IoError::ConnectionReset).unwrap();
+        },
+        |c: &mut Client, at: u64| {
+            expect_connect!(*c, at at);
+            expect_send!(*c, at at, contains "PUT");
+            feed_eof(c, at);
+        },
+    ] {
+        let mut c = client();
+        c.start_get(t(0), "instance-id").unwrap();
+        let mut at = 0;
+        for attempt in 1..=4 {
+            fail(&mut c, at);
+            if attempt < 4 {
+                at = expect_wait!(c, at at);
+                if matches!(c.poll(t(at)), Ok(Action::Close)) {
+                    continue;
+                }
+            }
+        }
+        // One message however the drop showed: it is not a connect failure.
+        let error = expect_error!(c, at at, ErrorKind::ConnectionClosed);
+        assert_eq!(
+            error.to_string(),
+            "IMDS closed or reset the connection before the response was complete in the token request"
+        );
+    }
 }
 
 #[test]
@@ -188,44 +302,49 @@ fn transport_failures_are_retried_when_attempts_are_configured() {
 }
 
 #[test]
-fn a_reset_mid_response_is_an_io_error() {
+fn the_whole_response_must_come_within_timeout_of_the_request() {
     let mut c = warmed_up(&settings());
     c.start_get(t(1_000), "instance-id").unwrap();
-    expect_send!(c, at 1_000, contains "GET");
-    feed!(c, at 1_000, *b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
-    expect_receive(&mut c, 1_000);
-    c.handle_io_error(t(1_001), IoError::ConnectionReset)
-        .unwrap();
-    expect_error!(c, at 1_001, ErrorKind::Io);
-}
-
-#[test]
-fn the_read_deadline_moves_with_each_arrival_but_not_past_the_operation_deadline() {
-    let mut c = warmed_up(&settings());
-    c.start_get(t(1_000), "instance-id").unwrap();
-    expect_send!(c, at 1_000, contains "GET");
-    assert_eq!(expect_receive(&mut c, 1_000), t(2_000));
-    c.handle_data(t(1_900), b"HTTP/1.1 200 OK\r\n").unwrap();
-    assert_eq!(expect_receive(&mut c, 1_900), t(2_900));
-    // A server trickling a byte every 900 ms is cut off at 30 s after the start.
-    let mut at = 1_900;
-    while at + 900 < 31_000 {
-        at += 900;
-        c.handle_data(t(at), b"X").unwrap();
-        let deadline = expect_receive(&mut c, at);
-        assert!(deadline <= t(31_000));
+    match c.poll(t(1_000)) {
+        Ok(Action::Send { deadline, .. }) => assert_eq!(deadline, t(2_000)),
+        other => panic!("expected Send, got {other:?}"),
     }
-    let deadline = expect_receive(&mut c, at);
-    assert_eq!(deadline, t(31_000));
-    let error = expect_error!(c, at 31_000, ErrorKind::Timeout);
-    assert!(error.to_string().contains("timed out"));
+    assert_eq!(expect_receive(&mut c, 1_000), t(2_000));
+    c.handle_data(t(1_500), b"HTTP/1.1 200 OK\r\n").unwrap();
+    // Progress buys no time: a server trickling a byte every 100 ms is cut off at the deadline.
+    let mut at = 1_500;
+    while at + 100 < 2_000 {
+        assert_eq!(expect_receive(&mut c, at), t(2_000));
+        at += 100;
+        c.handle_data(t(at), b"X").unwrap();
+    }
+    assert_eq!(expect_receive(&mut c, at), t(2_000));
+    let error = expect_error!(c, at 2_000, ErrorKind::Timeout);
+    assert_eq!(
+        error.to_string(),
+        "timed out waiting for IMDS in the metadata request"
+    );
+
+    // A body trickling after its head is the same.
+    let mut c = warmed_up(&settings());
+    c.start_get(t(1_000), "instance-id").unwrap();
+    expect_send!(c, at 1_000, contains "GET");
+    feed!(c, at 1_010, *b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    for at in (1_100..2_000).step_by(100) {
+        assert_eq!(expect_receive(&mut c, at), t(2_000));
+        c.handle_data(t(at), b"x").unwrap();
+    }
+    expect_error!(c, at 2_000, ErrorKind::Timeout);
 }
 
 #[test]
-fn the_operation_deadline_stops_retries() {
+fn attempts_alone_bound_the_retries_however_long_they_take() {
+    // No hidden per-operation cap: 10 attempts of a request that times out after 5 s each run
+    // to their end, well past the 30 s an earlier version stopped at.
     let mut settings = settings();
-    settings.attempts.value = 200;
+    settings.attempts.value = 10;
     settings.attempts.source = Source::Explicit;
+    settings.timeout_ms.value = 5_000;
     let mut c = warmed_up(&settings);
     c.start_get(t(1_000), "instance-id").unwrap();
     let mut at = 1_000;
@@ -233,23 +352,22 @@ fn the_operation_deadline_stops_retries() {
     loop {
         expect_send!(c, at at, contains "GET /latest/meta-data/instance-id");
         requests += 1;
-        feed!(c, at at, status(500));
+        assert_eq!(expect_receive(&mut c, at), t(at + 5_000));
+        at += 5_000;
+        c.handle_timeout(t(at)).unwrap();
         match c.poll(t(at)) {
-            Ok(imds_core::Action::Wait { until }) => at = until.as_millis(),
+            Ok(Action::Wait { until }) => {
+                at = until.as_millis();
+                expect_close!(c, at at);
+                expect_connect!(c, at at);
+            }
             Err(error) => {
-                assert_eq!(error.kind(), ErrorKind::HttpStatus);
+                assert_eq!(error.kind(), ErrorKind::Timeout);
                 break;
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(requests < 200, "retries must stop at the 30 s deadline");
     }
-    assert!(
-        at < 31_000,
-        "no attempt after the operation deadline ({at})"
-    );
-    assert!(
-        requests > 10,
-        "retried until close to the deadline ({requests})"
-    );
+    assert_eq!(requests, 10);
+    assert!(at > 51_000, "ten 5 s timeouts plus back-offs: {at}");
 }

@@ -114,3 +114,41 @@ fn five_hundreds_on_the_role_list_are_retried() {
     feed!(c, at until, credentials_ok());
     expect_done!(c, at until);
 }
+
+#[test]
+fn a_role_list_that_holds_the_token_is_refused_and_never_sent() {
+    // The server answers out of order: the role list is the token itself.
+    let mut c = after_token();
+    expect_send!(c, at 1, contains "security-credentials/ ");
+    feed!(c, at 2, ok(TOKEN));
+    let error = expect_error!(c, at 2, ErrorKind::InvalidRoleName);
+    assert!(
+        error.to_string().contains("contains the IMDSv2 token"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains(TOKEN));
+    let sent = requests(&diagnostics(&mut c));
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|line| !line.contains(TOKEN)), "{sent:?}");
+}
+
+#[test]
+fn a_role_name_that_holds_the_token_is_never_sent_in_a_path() {
+    // The configured role name holds the text of the token the server hands out.
+    let mut settings = settings();
+    settings.instance_profile_name.value = Some("role-second-token".try_into().unwrap());
+    let mut c = client_with(&settings);
+    c.start_credentials(t(10), WALL).unwrap();
+    expect_connect!(c, at 10);
+    expect_send!(c, at 10, contains "PUT /latest/api/token");
+    feed!(c, at 11, ok("second-token"));
+    let error = expect_error!(c, at 11, ErrorKind::InvalidRoleName);
+    assert!(
+        error
+            .to_string()
+            .contains("the request path would contain the IMDSv2 token"),
+        "{error}"
+    );
+    let sent = requests(&diagnostics(&mut c));
+    assert_eq!(sent, ["PUT /latest/api/token"]);
+}

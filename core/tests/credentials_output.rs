@@ -8,7 +8,7 @@
 #[macro_use]
 mod client_support;
 
-use client_support::{WALL, client, ok, t, token_ok};
+use client_support::{TOKEN, WALL, client, ok, t, token_ok};
 use imds_core::{Client, Error, ErrorKind};
 
 /// Runs token, role and credentials requests, answering the last with `document`; returns the
@@ -78,14 +78,59 @@ fn process_json_leaves_out_an_unknown_account_id() {
 
 #[test]
 fn process_json_escapes_what_json_requires() {
-    let document = r#"{"AccessKeyId":"A\"B\\C","SecretAccessKey":"line\nbreak\u0001","Token":"caf\u00e9 \ud83d\ude00","Expiration":"2025-01-01T06:00:00Z"}"#;
+    let document = r#"{"AccessKeyId":"A\"B\\C","SecretAccessKey":"sl\/ash ~","Token":"T","Expiration":"2025-01-01T06:00:00Z"}"#;
     let json = process_json(&fetch(document).unwrap());
     assert_eq!(
         json,
-        r#"{"Version":1,"AccessKeyId":"A\"B\\C","SecretAccessKey":"line\nbreak\u0001","SessionToken":"café 😀","Expiration":"2025-01-01T06:00:00Z"}"#
+        r#"{"Version":1,"AccessKeyId":"A\"B\\C","SecretAccessKey":"sl/ash ~","SessionToken":"T","Expiration":"2025-01-01T06:00:00Z"}"#
     );
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(parsed["SecretAccessKey"], "line\nbreak\u{1}");
+    assert_eq!(parsed["AccessKeyId"], "A\"B\\C");
+}
+
+#[test]
+fn control_characters_and_non_ascii_in_credentials_are_refused() {
+    for (key, value) in [
+        ("AccessKeyId", r#""AKID\u0000""#),
+        ("SecretAccessKey", r#""line\r\nbreak\u001b[31m""#),
+        ("Token", r#""caf\u00e9""#),
+        ("Expiration", r#""2025-01-01T06:00:00Z\u007f""#),
+        ("AccountId", r#""1234\t5678""#),
+    ] {
+        let mut members = vec![
+            r#""AccessKeyId":"AKID""#.to_string(),
+            r#""SecretAccessKey":"S""#.to_string(),
+            r#""Token":"T""#.to_string(),
+            r#""Expiration":"2025-01-01T06:00:00Z""#.to_string(),
+        ];
+        members.push(format!(r#""{key}":{value}"#));
+        let error = fetch(&format!("{{{}}}", members.join(","))).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::MalformedCredentials);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "malformed credentials document from IMDS: `{key}` contains a control character \
+                 or non-ASCII text"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_refusal_shows_no_secret_and_no_raw_control_character() {
+    // The message echoes the IMDS token, the document's secret key and session token, and
+    // carries a terminal escape.
+    let document = format!(
+        r#"{{"Code":"Denied\u001b[2J","Message":"token {TOKEN} key docSecretKey0 session docSession0\r\n\u00e9","SecretAccessKey":"docSecretKey0","Token":"docSession0"}}"#
+    );
+    let error = fetch(&document).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::CredentialsRejected);
+    assert_eq!(
+        error.to_string(),
+        "IMDS refused credentials: [Denied\\x1b[2J] token [redacted] key [redacted] session \
+         [redacted]\\x0d\\x0a\\u{e9}"
+    );
+    assert!(!format!("{error:?}").contains(TOKEN));
 }
 
 #[test]

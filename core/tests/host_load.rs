@@ -393,7 +393,7 @@ fn bad_config_files_are_errors_with_the_line() {
         error.to_string(),
         "invalid ec2_metadata_v1_disabled (profile): `yes` expected true or false"
     );
-    // A continued value is refused with the joined text.
+    // A continued value is refused with the joined text, its newline escaped.
     let config = write(
         &dir,
         "config",
@@ -402,7 +402,7 @@ fn bad_config_files_are_errors_with_the_line() {
     let error = load(&[("AWS_CONFIG_FILE", &config)], &[]).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid ec2_metadata_service_endpoint (profile): `http://h\n/x` invalid uri character; \
+        "invalid ec2_metadata_service_endpoint (profile): `http://h\\x0a/x` invalid uri character; \
          spaces and control characters are not allowed"
     );
     std::fs::remove_dir_all(&dir).unwrap();

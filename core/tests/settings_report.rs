@@ -29,6 +29,7 @@ fn defaults_report() {
          endpoint_mode = IPv4 (default)\n\
          timeout = 1 (default)\n\
          attempts = 4 (default)\n\
+         \x20 note: a timeout or an unreachable network is final unless attempts is set\n\
          instance_profile_name = (discover) (default)\n\
          token_ttl = 21600 (default)\n\
          credentials_api = legacy (default)\n\
@@ -73,6 +74,7 @@ fn every_source_is_named_the_way_the_value_was_given() {
          endpoint_mode = IPv6 (profile ec2_metadata_service_endpoint_mode; ignored: an endpoint is set)\n\
          timeout = 0.5 (profile metadata_service_timeout)\n\
          attempts = 2 (code attempts)\n\
+         \x20 note: timeouts and unreachable networks are retried too, as attempts is set\n\
          instance_profile_name = web-role (env AWS_EC2_INSTANCE_PROFILE_NAME)\n\
          token_ttl = 600 (code token_ttl)\n\
          credentials_api = extended (code credentials_api)\n\

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Upper bound on actions for one operation; the client's own 30 s deadline ends it first. */
+/* Upper bound on actions for one operation; the client's attempts end it long before. */
 #define MAX_ACTIONS 100000
 /* Bytes read at a time. */
 #define READ_CHUNK 4096
@@ -52,33 +52,6 @@ void drv_close(drv *driver, imds_client *client)
 {
     drop_connection(driver);
     if (client != NULL) {
-        (void)imds_client_handle_closed(client);
-    }
-}
-
-/* Whether the kept connection is done for: on a keep-alive connection nobody is using, anything
- * to read (end of stream, an error, or bytes no request asked for) means the server closed it or
- * it can no longer carry a request. */
-static int idle_connection_gone(int fd)
-{
-    struct pollfd pfd;
-    pfd.fd = fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    int n;
-    do {
-        n = poll(&pfd, 1, 0);
-    } while (n < 0 && errno == EINTR);
-    return n != 0;
-}
-
-/* The client is not using the connection (an operation not yet polled, or a back-off): when the
- * server closed it meanwhile, say so, so that the next request connects anew instead of failing
- * on it and being sent again. */
-static void forget_if_closed(drv *driver, imds_client *client)
-{
-    if (driver->fd >= 0 && idle_connection_gone(driver->fd)) {
-        drop_connection(driver);
         (void)imds_client_handle_closed(client);
     }
 }
@@ -163,6 +136,24 @@ static int resolve(const imds_str *host, uint16_t port, struct sockaddr_storage 
     return 0;
 }
 
+static imds_io_error classify(int error)
+{
+    return error == ECONNRESET || error == EPIPE || error == ECONNABORTED
+               ? IMDS_IO_ERROR_CONNECTION_RESET
+               : IMDS_IO_ERROR_OTHER;
+}
+
+/* A connect's error: refused, a reset that came as the connect completed (IMDS accepted, then
+ * dropped the connection), or another failure (unreachable, ...). */
+static imds_io_error classify_connect(int error)
+{
+    if (error == ECONNREFUSED) {
+        return IMDS_IO_ERROR_CONNECTION_REFUSED;
+    }
+    return classify(error) == IMDS_IO_ERROR_CONNECTION_RESET ? IMDS_IO_ERROR_CONNECTION_RESET
+                                                             : IMDS_IO_ERROR_CONNECT_FAILED;
+}
+
 static imds_result do_connect(drv *driver, imds_client *client, const imds_action *action)
 {
     drop_connection(driver);
@@ -199,19 +190,39 @@ static imds_result do_connect(drv *driver, imds_client *client, const imds_actio
     }
     if (error != 0) {
         close(fd);
-        return imds_client_handle_io_error(client, drv_now_ms(),
-                                           error == ECONNREFUSED ? IMDS_IO_ERROR_CONNECTION_REFUSED
-                                                                 : IMDS_IO_ERROR_CONNECT_FAILED);
+        return imds_client_handle_io_error(client, drv_now_ms(), classify_connect(error));
     }
     driver->fd = fd;
     return imds_client_handle_connected(client, drv_now_ms());
 }
 
-static imds_io_error classify(int error)
+/* What is already on the connection before a request is written, read without blocking: 1 when
+ * something was (bytes, the end of the stream, an error) and has been reported to the client in
+ * *result, 0 when nothing is there. */
+static int report_already_there(drv *driver, imds_client *client, imds_result *result)
 {
-    return error == ECONNRESET || error == EPIPE || error == ECONNABORTED
-               ? IMDS_IO_ERROR_CONNECTION_RESET
-               : IMDS_IO_ERROR_OTHER;
+    uint8_t buf[READ_CHUNK];
+    for (;;) {
+        ssize_t n = recv(driver->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            *result = imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            /* Whatever came may hold a token: wiped as a receive's bytes are. */
+            explicit_bzero(buf, (size_t)n);
+            return 1;
+        }
+        if (n == 0) {
+            *result = imds_client_handle_eof(client, drv_now_ms());
+            return 1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        *result = imds_client_handle_io_error(client, drv_now_ms(), classify(errno));
+        return 1;
+    }
 }
 
 static imds_result do_send(drv *driver, imds_client *client, const imds_action *action)
@@ -219,6 +230,11 @@ static imds_result do_send(drv *driver, imds_client *client, const imds_action *
     if (driver->fd < 0) {
         return imds_client_handle_io_error(client, drv_now_ms(),
                                            IMDS_IO_ERROR_CONNECTION_RESET);
+    }
+    /* Bytes no request asked for, or a kept connection the server closed: the client judges. */
+    imds_result found = IMDS_RESULT_OK;
+    if (report_already_there(driver, client, &found)) {
+        return found;
     }
     size_t sent = 0;
     while (sent < action->data.len) {
@@ -262,7 +278,10 @@ static imds_result do_receive(drv *driver, imds_client *client, const imds_actio
         }
         ssize_t n = recv(driver->fd, buf, sizeof buf, 0);
         if (n > 0) {
-            return imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            imds_result result = imds_client_handle_data(client, drv_now_ms(), buf, (size_t)n);
+            /* The bytes may hold the token or credentials: the client keeps its own copy. */
+            explicit_bzero(buf, (size_t)n);
+            return result;
         }
         if (n == 0) {
             return imds_client_handle_eof(client, drv_now_ms());
@@ -285,7 +304,6 @@ static void do_wait(uint64_t until_ms)
 imds_result drv_run(drv *driver, imds_client *client)
 {
     imds_result result = IMDS_RESULT_INVALID_STATE;
-    forget_if_closed(driver, client);
     for (int step = 0; step < MAX_ACTIONS; step++) {
         if (driver->on_step != NULL) {
             driver->on_step(driver->context, client);
@@ -308,6 +326,11 @@ imds_result drv_run(drv *driver, imds_client *client)
             result = do_send(driver, client, &action);
             break;
         case IMDS_ACTION_KIND_RECEIVE:
+            /* The request's trace line, queued by this poll, goes out before the answer is
+             * awaited (a RECEIVE holds no view into the client). */
+            if (driver->on_step != NULL) {
+                driver->on_step(driver->context, client);
+            }
             result = do_receive(driver, client, &action);
             break;
         case IMDS_ACTION_KIND_CLOSE:
@@ -316,7 +339,6 @@ imds_result drv_run(drv *driver, imds_client *client)
             break;
         case IMDS_ACTION_KIND_WAIT:
             do_wait(action.deadline_ms);
-            forget_if_closed(driver, client);
             result = IMDS_RESULT_OK;
             break;
         default:

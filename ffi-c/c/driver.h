@@ -3,8 +3,10 @@
  *
  * It carries out the actions an imds_client asks for (connect, send, receive, close, wait) with
  * the deadlines the actions carry, and keeps the connection open across operations (keep-alive)
- * unless the server or the client closes it. When the server closes the kept connection while
- * the client is not using it, the driver tells the client (imds_client_handle_closed()). Plain
+ * unless the server or the client closes it. Before each request it checks the connection without
+ * blocking and reports what is already there (bytes no request asked for, or the end of a kept
+ * connection the server closed while idle) instead of writing, as IMDS_ACTION_KIND_SEND asks;
+ * the client decides what follows. Plain
  * http endpoints only: an https endpoint ends the operation with IMDS_RESULT_UNSUPPORTED. Time is
  * CLOCK_MONOTONIC in milliseconds, the clock imds_fetch_credentials() uses too.
  *

@@ -109,6 +109,8 @@ static int run(const imds_invocation *invocation, imds_settings *settings)
                 put(stdout, json, len);
                 put(stdout, "\n", 1);
             }
+            /* It holds the secrets: stdio has its own copy now. */
+            explicit_bzero(json, sizeof json);
         }
     }
     if (invocation->trace) {

@@ -15,12 +15,19 @@ pub enum imds_action_kind {
     /// `imds_client_handle_io_error()` on failure, or `imds_client_handle_timeout()` once
     /// `deadline_ms` passes.
     Connect = 1,
-    /// Write all `len` bytes at `data`, then poll again. On failure call
-    /// `imds_client_handle_io_error()`; once `deadline_ms` passes, `imds_client_handle_timeout()`.
+    /// First check the connection without blocking (e.g. `recv(..., MSG_DONTWAIT)`): if bytes,
+    /// the end of the stream or an error are already there, report them
+    /// (`imds_client_handle_data()`, `imds_client_handle_eof()`, `imds_client_handle_io_error()`)
+    /// instead of writing, and poll again: the server sent something no request asked for, or
+    /// closed a kept connection, and the client closes it and sends the request on a new one.
+    /// Otherwise write all `len` bytes at `data`, then poll again. On failure call
+    /// `imds_client_handle_io_error()`; once `deadline_ms` (the request's) passes,
+    /// `imds_client_handle_timeout()`.
     Send = 2,
     /// Read from the connection and pass what arrives to `imds_client_handle_data()` (or
-    /// `imds_client_handle_eof()` when the peer closed); once `deadline_ms` passes with nothing
-    /// read, `imds_client_handle_timeout()`. Then poll again.
+    /// `imds_client_handle_eof()` when the peer closed); once `deadline_ms` passes before the
+    /// response is whole, `imds_client_handle_timeout()`. Then poll again. `deadline_ms` is the
+    /// request's: it stays the same for every `RECEIVE` of one response.
     Receive = 3,
     /// Close the connection, then poll again.
     Close = 4,
@@ -99,17 +106,21 @@ impl imds_action {
     }
 }
 
-/// How the host classifies an I/O failure for `imds_client_handle_io_error()`.
+/// How the host classifies an I/O failure for `imds_client_handle_io_error()`. The class decides
+/// what the client does next: a refused connection and a reset are retried within the attempts;
+/// the others are final unless the number of attempts was set.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum imds_io_error {
-    /// The connection was refused (`ECONNREFUSED`: nothing listens on the endpoint).
+    /// The connection was refused (`ECONNREFUSED`: nothing listens on the endpoint). Retried.
     ConnectionRefused = 1,
-    /// The connection could not be made for another reason (unreachable, name not found, ...).
+    /// The connection could not be made for another reason (`ENETUNREACH`, `EHOSTUNREACH`, name
+    /// not found, ...). Final unless attempts was set: there is most likely no IMDS here.
     ConnectFailed = 2,
-    /// The connection was reset or broken while sending or receiving (`ECONNRESET`, `EPIPE`).
+    /// The connection was made, then reset or broken (`ECONNRESET`, `EPIPE`, `ECONNABORTED`),
+    /// whether the host saw it while connecting, sending or receiving. Retried.
     ConnectionReset = 3,
-    /// Any other I/O error.
+    /// Any other I/O error. Final unless attempts was set.
     Other = 4,
 }
 

@@ -1,13 +1,16 @@
-//! `imds_fetch_credentials()`: the blocking convenience.
+//! `imds_fetch_credentials()` and `imds_fetch_metadata()`: the blocking conveniences.
 //!
-//! It runs one credentials operation on a caller's client with the host loop of
+//! Each runs one operation on a caller's client with the host loop of
 //! `imds_core::blocking::drive` (blocking `std::net` sockets, every connect / write / read deadline and
 //! back-off the client asks for), so the client's caches (token, role, credentials) are used and
 //! kept. It reads `CLOCK_MONOTONIC` in milliseconds for `now`, the clock `ffi-c/c/driver.c` uses,
 //! so a client may be driven by both. Plain `http` endpoints only.
 
+use core::ffi::c_char;
+use core::ptr::NonNull;
+
 use imds_core::blocking;
-use imds_core::{Error, ErrorKind, Instant};
+use imds_core::{Client, Error, ErrorKind, Instant};
 
 use crate::client::{Handle, imds_client, with_client};
 use crate::credentials::imds_credentials;
@@ -34,7 +37,9 @@ pub extern "C" fn imds_fetch_credentials(
     ffi_boundary! {
         with_client(client, |handle| {
             let out = ffi::try_out(credentials_out)?;
-            fetch(handle)?;
+            run(handle, |client, now| {
+                client.start_credentials(now, blocking::wall_clock())
+            })?;
             let credentials = handle.client.credentials().ok_or(Failure::Core(Error::detail(
                 ErrorKind::InvalidState,
                 "the client finished without credentials",
@@ -45,10 +50,61 @@ pub extern "C" fn imds_fetch_credentials(
     }
 }
 
-fn fetch(handle: &mut Handle) -> Result<(), Failure> {
-    handle
-        .client
-        .start_credentials(now(), blocking::wall_clock())?;
+/// Reads the metadata `path` on `client`, blocking until the body arrives or the operation
+/// fails, and copies the body into `buf` (`buf_len` bytes; no NUL is added) and its length into
+/// `*body_len_out`. `path` is `path_len` bytes of UTF-8, not NUL-terminated: relative to
+/// `/latest/meta-data/` (`placement/region`, `instance-id`) or absolute when it starts with
+/// `/latest/`. Uses the client's token; runs with the host loop and clock of
+/// `imds_fetch_credentials()` (blocking sockets, the client's deadlines, no allocation after
+/// initialisation in caller storage when the endpoint host is an IP literal).
+///
+/// When the body is longer than `buf_len`, returns `IMDS_RESULT_BUFFER_TOO_SMALL`, writes the
+/// length needed to `*body_len_out` (the one output written on a result other than
+/// `IMDS_RESULT_OK`) and leaves `buf` untouched. The body stays readable with
+/// `imds_client_body()` until the next non-`const` call on the client, so it can be copied out
+/// without a second request; calling again with a larger buffer makes a new request.
+/// `IMDS_METADATA_CAPACITY` bytes always suffice.
+///
+/// Diagnostics stay queued on the client (`imds_client_next_diagnostic()`); the failure message
+/// is in `imds_client_last_error()`.
+///
+/// Errors: `IMDS_RESULT_NULL_PARAMETER` (also for `buf` when `buf_len` is 0);
+/// `IMDS_RESULT_NOT_INITIALIZED`; `IMDS_RESULT_INVALID_ARGUMENT` (empty, too long, spaces, not
+/// UTF-8); `IMDS_RESULT_DISABLED`; `IMDS_RESULT_UNSUPPORTED` (`https` endpoint);
+/// `IMDS_RESULT_BUFFER_TOO_SMALL`; every error of the exchange (`IMDS_RESULT_HTTP_STATUS` for a
+/// path IMDS does not have, ...).
+#[unsafe(no_mangle)]
+pub extern "C" fn imds_fetch_metadata(
+    client: *mut imds_client,
+    path: *const c_char,
+    path_len: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    body_len_out: *mut usize,
+) -> imds_result {
+    ffi_boundary! {
+        with_client(client, |handle| {
+            let path = ffi::try_str(path, path_len, "the metadata path is not valid UTF-8")?;
+            let buf = NonNull::new(buf).ok_or(imds_result::NullParameter)?;
+            let body_len_out = ffi::try_out(body_len_out)?;
+            run(handle, |client, now| client.start_get(now, path))?;
+            let body = handle.client.body().ok_or(Failure::Core(Error::detail(
+                ErrorKind::InvalidState,
+                "the client finished without a body",
+            )))?;
+            // The needed length is written on both outcomes (documented above).
+            ffi::write_out(body_len_out, body.len());
+            ffi::copy_bytes(buf, buf_len, body)
+        })
+    }
+}
+
+/// Starts an operation with `start` (given the client and `now`) and drives it to its end.
+fn run(
+    handle: &mut Handle,
+    start: impl FnOnce(&mut Client, Instant) -> Result<(), Error>,
+) -> Result<(), Failure> {
+    start(&mut handle.client, now())?;
     // Diagnostics stay queued on the client for `imds_client_next_diagnostic()`.
     let mut stream = None;
     let result = blocking::drive(&mut handle.client, &mut stream, &now, None);

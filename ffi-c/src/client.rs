@@ -414,10 +414,12 @@ pub extern "C" fn imds_client_handle_connected_reused(
 
 /// Feeds `len` bytes that arrived on the connection (copied; any length, including more than the
 /// receive buffer, which ends the operation with `IMDS_RESULT_RESPONSE_TOO_LARGE` at the next
-/// poll). `data` must not be NULL, even for `len == 0`.
+/// poll). `data` must not be NULL, even for `len == 0`. While a `SEND` is pending, they are bytes
+/// found before the request was written: no request asked for them, so the client closes the
+/// connection and sends the request on a new one.
 ///
 /// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
-/// `IMDS_RESULT_INVALID_STATE` (no receive pending, or `now_ms` went back).
+/// `IMDS_RESULT_INVALID_STATE` (no receive or send pending, or `now_ms` went back).
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_client_handle_data(
     client: *mut imds_client,
@@ -433,10 +435,11 @@ pub extern "C" fn imds_client_handle_data(
     }
 }
 
-/// Reports that the peer closed the connection (a read returned 0).
+/// Reports that the peer closed the connection (a read returned 0), while a `RECEIVE` is pending,
+/// or found closed before the request of a pending `SEND` was written.
 ///
 /// Errors: `IMDS_RESULT_NULL_PARAMETER`; `IMDS_RESULT_NOT_INITIALIZED`;
-/// `IMDS_RESULT_INVALID_STATE` (no receive pending).
+/// `IMDS_RESULT_INVALID_STATE` (no receive or send pending).
 #[unsafe(no_mangle)]
 pub extern "C" fn imds_client_handle_eof(client: *mut imds_client, now_ms: u64) -> imds_result {
     ffi_boundary! {

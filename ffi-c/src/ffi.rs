@@ -125,6 +125,21 @@ pub(crate) fn try_str<'a>(
     core::str::from_utf8(bytes).map_err(|_| Failure::invalid_argument(not_utf8))
 }
 
+/// Copies `bytes` into the caller buffer `buf` of `len` bytes; when they do not fit, writes
+/// nothing and fails with `IMDS_RESULT_BUFFER_TOO_SMALL`.
+pub(crate) fn copy_bytes(buf: NonNull<u8>, len: usize, bytes: &[u8]) -> Result<(), Failure> {
+    if bytes.len() > len {
+        return Err(Failure::Code(imds_result::BufferTooSmall));
+    }
+    // SAFETY: the header requires `buf` to point to `len` writable bytes that do not overlap
+    // the library's objects (which `bytes` lives in); `bytes.len() <= len` (checked above).
+    unsafe {
+        buf.as_ptr()
+            .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len())
+    };
+    Ok(())
+}
+
 /// Counts what a renderer writes, without storing it.
 struct Counter(usize);
 

@@ -10,7 +10,8 @@
 //!
 //! * functions are named `imds_<type>_<verb>`; the object comes first, then inputs, then outputs;
 //! * every fallible function returns an [`result::imds_result`] (explicit, frozen numbers,
-//!   `IMDS_RESULT_OK = 0`) and writes its outputs only when it returns `IMDS_RESULT_OK`;
+//!   `IMDS_RESULT_OK = 0`) and writes its outputs only when it returns `IMDS_RESULT_OK` (the
+//!   one exception: `IMDS_RESULT_BUFFER_TOO_SMALL` writes the length the buffer needs);
 //! * every pointer is checked for NULL; types are opaque; `_free(NULL)` does nothing;
 //! * strings cross as pointer + length ([`text::imds_str`]), never NUL-terminated unless a
 //!   function says so, with the lifetime documented on each function;

@@ -9,7 +9,8 @@ use core::ffi::c_char;
 
 use imds_core::ErrorKind;
 
-/// The outcome of a fallible `imds_*` function. Outputs are written only on `IMDS_RESULT_OK`.
+/// The outcome of a fallible `imds_*` function. Outputs are written only on `IMDS_RESULT_OK`,
+/// with one documented exception: `IMDS_RESULT_BUFFER_TOO_SMALL` writes the length needed.
 ///
 /// `imds_result_str()` gives a short static description; objects keep the full message of their
 /// last failure (`imds_client_last_error()`, `imds_config_last_error()`).
@@ -32,6 +33,11 @@ pub enum imds_result {
     NotInitialized = 6,
     /// The command line does not follow the `imds` command's usage.
     Usage = 7,
+    /// The data is longer than the caller's buffer: the only output written is the length the
+    /// buffer needs, in the function's length out-parameter (`imds_fetch_metadata()`'s
+    /// `*body_len_out`); the buffer is left untouched. Unlike `IMDS_RESULT_INSUFFICIENT_SIZE`,
+    /// which writes nothing, this tells how much to allocate.
+    BufferTooSmall = 8,
     /// A core error of a kind this version of the binding does not know by name.
     OtherError = 1000,
     /// IMDS is disabled (`AWS_EC2_METADATA_DISABLED=true`; an invalid value of that setting is
@@ -129,6 +135,9 @@ impl imds_result {
                 c"the client is not initialised (deinitialised or never set up)"
             }
             Self::Usage => c"the command line does not follow the usage",
+            Self::BufferTooSmall => {
+                c"the buffer is too small for the data; the length it needs was written"
+            }
             Self::OtherError => c"error",
             Self::Disabled => c"IMDS is disabled",
             Self::InvalidSetting => c"invalid setting",
@@ -159,7 +168,7 @@ impl imds_result {
     }
 
     /// Every result, in number order (for tables and tests).
-    pub const ALL: [imds_result; 30] = [
+    pub const ALL: [imds_result; 31] = [
         Self::Ok,
         Self::NullParameter,
         Self::Panic,
@@ -168,6 +177,7 @@ impl imds_result {
         Self::NotAvailable,
         Self::NotInitialized,
         Self::Usage,
+        Self::BufferTooSmall,
         Self::OtherError,
         Self::Disabled,
         Self::InvalidSetting,
@@ -228,6 +238,6 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(numbers, sorted);
-        assert_eq!(numbers.len(), 8 + 1 + ErrorKind::ALL.len());
+        assert_eq!(numbers.len(), 9 + 1 + ErrorKind::ALL.len());
     }
 }

@@ -73,3 +73,8 @@ pub const IMDS_HELP_CAPACITY: usize = 8192;
 /// A buffer of this many bytes always holds the credentials JSON
 /// (`imds_client_credentials_json()`): the session token alone may take 4096 bytes.
 pub const IMDS_CREDENTIALS_JSON_CAPACITY: usize = 8192;
+
+/// A buffer of this many bytes always holds a metadata body (`imds_fetch_metadata()`): the
+/// whole response, headers included, must fit in the client's receive buffer of this size.
+pub const IMDS_METADATA_CAPACITY: usize = 8192;
+const _: () = assert!(IMDS_METADATA_CAPACITY == imds_core::client::RECEIVE_CAPACITY);

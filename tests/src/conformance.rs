@@ -21,7 +21,8 @@
 //!     "stdout": "", "stdout_prefix": "...",
 //!     "stderr": "", "stderr_starts": "imds: IMDSv1 fallback blocked", "stderr_contains": ["..."],
 //!     "stderr_ends": "imds: IMDS answered 400 to the token request\n",
-//!     "exit": 1
+//!     "exit": 1,
+//!     "within_seconds": 10
 //!   }
 //! }
 //! ```
@@ -36,7 +37,8 @@
 //! names it) or `home` (the file is `{home}/.aws/config`, found without `AWS_CONFIG_FILE`).
 //!
 //! Whatever the scenario says, no secret the mock served (secret access key, session token, any
-//! IMDSv2 token it issued) may appear on stderr, no IMDSv2 token on stdout, and every request
+//! IMDSv2 token it issued) may appear on stderr, no IMDSv2 token on stdout or in a request path
+//! (a token read as a role name would be sent in one), and every request
 //! must carry exactly `User-Agent: imds/<version> (<binding>)`, where `<binding>` is the
 //! implementation's name up to its first `_` (`rust`, `c`, `python`, `node`; `python_script` and
 //! `c_static` are other ways to run the `python` and `c` front ends): each front end names itself.
@@ -99,6 +101,9 @@ pub struct Expectation {
     pub stderr_ends: Option<String>,
     /// The exit status.
     pub exit: i32,
+    /// A generous bound on how long the command may run, for scenarios about deadlines (it
+    /// shows that a deadline ended the command, not the runner's time limit).
+    pub within_seconds: Option<u64>,
 }
 
 /// One conformance scenario.
@@ -316,6 +321,13 @@ fn parse_expectation(name: &str, json: &Value) -> Result<Expectation, String> {
             "stderr_starts" => expect.stderr_starts = Some(text(value, name, key)?),
             "stderr_contains" => expect.stderr_contains = strings(value, name, key)?,
             "stderr_ends" => expect.stderr_ends = Some(text(value, name, key)?),
+            "within_seconds" => {
+                expect.within_seconds = Some(
+                    value
+                        .as_u64()
+                        .ok_or_else(|| format!("{name}: `within_seconds` is a number"))?,
+                )
+            }
             "exit" => {
                 saw_exit = true;
                 expect.exit = value
@@ -586,6 +598,14 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
                 .push(format!("connections: expected {connections}, got {got}"));
         }
     }
+    if let Some(bound) = expect.within_seconds
+        && outcome.elapsed > Duration::from_secs(bound)
+    {
+        outcome.failures.push(format!(
+            "the command ran {:.1} s, more than {bound} s",
+            outcome.elapsed.as_secs_f64()
+        ));
+    }
     match status {
         Some(code) if code == expect.exit => {}
         Some(code) => outcome
@@ -677,6 +697,14 @@ pub fn run(scenario: &Scenario, implementation: &Implementation) -> Outcome {
         }
         if *what == "an IMDSv2 token" && outcome.stdout.contains(secret.as_str()) {
             outcome.failures.push(format!("stdout leaks {what}"));
+        }
+        if *what == "an IMDSv2 token" {
+            for record in log.iter().filter(|r| r.path.contains(secret.as_str())) {
+                outcome.failures.push(format!(
+                    "request #{} {} carries {what} in its path",
+                    record.connection, record.method
+                ));
+            }
         }
     }
     outcome

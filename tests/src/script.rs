@@ -4,7 +4,13 @@
 //! API exists, whether IMDSv1 is refused, how long tokens last) and a list of [`Override`]s that
 //! change the answer to particular requests, in order: status codes, bodies, delays, chunked or
 //! cut-off bodies, oversize bodies, `Connection: close`, a connection closed without an answer,
-//! raw bytes instead of an answer.
+//! raw bytes instead of an answer, an answer dripped a byte at a time, bytes sent behind an answer.
+//! [`OnAccept`] rules change what happens to connections as they are accepted, in order: reset at
+//! once, closed at once, or sent bytes before any request.
+//!
+//! A script may also throttle the mock as IMDS throttles an instance ([`Throttle`]): a token
+//! bucket on requests and a limit on simultaneous connections, and what the mock does past them
+//! (answer 429, refuse new connections, or accept and drop them).
 //!
 //! JSON form (every key optional; unknown keys are refused so typos do not pass silently):
 //!
@@ -19,7 +25,9 @@
 //!   "token_max_uses": null, "token_lifetime_ms": null,
 //!   "path_prefix": "", "chunked": false, "connection_close": false,
 //!   "metadata": {"placement/region": "us-east-1"},
-//!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}]
+//!   "responses": [{"path": "/latest/api/token", "status": 500, "times": 2}],
+//!   "throttle": {"rate": 500, "burst": 50, "max_connections": 64, "mode": "429"},
+//!   "on_accept": [{"times": 2, "reset": true}]
 //! }
 //! ```
 
@@ -89,6 +97,82 @@ pub struct Script {
     pub metadata: Vec<(String, String)>,
     /// Changes to particular answers, consumed in order.
     pub responses: Vec<Override>,
+    /// Limits on the request rate and on simultaneous connections (none by default).
+    pub throttle: Option<Throttle>,
+    /// What happens to connections as they are accepted, consumed in accept order.
+    pub on_accept: Vec<OnAccept>,
+}
+
+/// What the mock does with the next connection(s) it accepts, before reading any request.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct OnAccept {
+    /// How many connections this applies to (default 1).
+    pub times: u32,
+    /// What to do with them.
+    pub action: AcceptAction,
+}
+
+/// What [`OnAccept`] does with a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum AcceptAction {
+    /// `{"reset": true}`: close it at once with a reset (`SO_LINGER` 0): the client sees
+    /// `ECONNRESET` (or `EPIPE`) however far it got.
+    #[default]
+    Reset,
+    /// `{"close": true}`: close it at once (a FIN): the client sees the end of the stream, or a
+    /// reset once it writes to it.
+    Close,
+    /// `{"send": "..."}`: write these bytes as soon as it is accepted, before any request; then
+    /// read and drop whatever the client sends on it, without answering or logging it, until it
+    /// closes.
+    Send(String),
+}
+
+/// How the mock throttles, as IMDS does per instance: a token bucket on requests and a limit on
+/// simultaneous connections, and what happens past them ([`ThrottleMode`]).
+///
+/// The bucket starts full with `burst` tokens and gains `rate` tokens per second, never holding
+/// more than `burst`. Every request takes a token; a request that finds none is over the rate.
+/// A connection accepted while `max_connections` others are open is over the connection limit.
+/// Requests over a limit are logged with their outcome (throttled or dropped) and the limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Throttle {
+    /// Tokens gained per second (requests per second sustained); more than 0.
+    pub rate: f64,
+    /// Most tokens the bucket holds (requests served back to back); at least 1.
+    pub burst: u32,
+    /// Most connections open at once; `None` for no limit.
+    pub max_connections: Option<u32>,
+    /// What happens past a limit.
+    pub mode: ThrottleMode,
+}
+
+/// What the mock does past a [`Throttle`] limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThrottleMode {
+    /// `"429"`: a request over the rate is answered `429 Too Many Requests` (the connection stays
+    /// open); every request on a connection over the connection limit is answered 429 and the
+    /// connection is closed after it.
+    TooManyRequests,
+    /// `"refuse"`: while the bucket is empty or `max_connections` are open, the mock stops
+    /// listening, so new connections are refused (the client's connect fails with "connection
+    /// refused"); it listens again, on the same port, as soon as both allow. A request on an open
+    /// connection that finds the bucket empty cannot be refused: it is dropped as in `"drop"`.
+    Refuse,
+    /// `"drop"`: a request over the rate is read, then its connection is closed without an
+    /// answer; a connection over the connection limit is accepted and closed at once.
+    Drop,
+}
+
+impl ThrottleMode {
+    /// The name scripts use: `429`, `refuse` or `drop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ThrottleMode::TooManyRequests => "429",
+            ThrottleMode::Refuse => "refuse",
+            ThrottleMode::Drop => "drop",
+        }
+    }
 }
 
 /// The credentials document the mock serves. Fields set to `None` are left out.
@@ -176,7 +260,17 @@ pub struct Override {
     pub close_without_response: bool,
     /// Send these bytes instead of an answer (a malformed response, say), then close.
     pub raw: Option<String>,
-    /// Leave out the TTL header on a token answer.
+    /// Send the answer one byte at a time, one every this many milliseconds.
+    pub drip_ms: u64,
+    /// With [`Override::drip_ms`]: send the head at once and drip only the body.
+    pub drip_after_head: bool,
+    /// Send these bytes right behind the answer (in the same write unless
+    /// [`Override::then_send_after_ms`]), keeping the connection open: bytes no request asked for.
+    pub then_send: Option<String>,
+    /// Wait this long after the answer before sending [`Override::then_send`].
+    pub then_send_after_ms: u64,
+    /// Leave out the TTL header: on a token answer, or on the answer to a request made with a
+    /// valid token (which carries the token's remaining lifetime, as IMDS's answers do).
     pub omit_ttl_header: bool,
     /// Extra response headers.
     pub headers: Vec<(String, String)>,
@@ -212,6 +306,8 @@ impl Default for Script {
                 ("instance-id".into(), DEFAULT_INSTANCE_ID.into()),
             ],
             responses: Vec::new(),
+            throttle: None,
+            on_accept: Vec::new(),
         }
     }
 }
@@ -315,6 +411,20 @@ impl Script {
                         .ok_or_else(|| ScriptError("`responses` must be an array".into()))?;
                     script.responses = items.iter().map(read_override).collect::<Result<_, _>>()?;
                 }
+                "throttle" => {
+                    script.throttle = if value.is_null() {
+                        None
+                    } else {
+                        Some(read_throttle(value)?)
+                    }
+                }
+                "on_accept" => {
+                    let items = value
+                        .as_array()
+                        .ok_or_else(|| ScriptError("`on_accept` must be an array".into()))?;
+                    script.on_accept =
+                        items.iter().map(read_on_accept).collect::<Result<_, _>>()?;
+                }
                 other => return fail(format!("unknown key `{other}`")),
             }
         }
@@ -341,6 +451,80 @@ fn read_credentials(json: &Value) -> Result<CredentialsDocument, ScriptError> {
         }
     }
     Ok(doc)
+}
+
+fn read_throttle(json: &Value) -> Result<Throttle, ScriptError> {
+    let mut rate = None;
+    let mut burst = None;
+    let mut throttle = Throttle {
+        rate: 0.0,
+        burst: 0,
+        max_connections: None,
+        mode: ThrottleMode::TooManyRequests,
+    };
+    for (key, value) in object(json, "throttle")? {
+        match key.as_str() {
+            "rate" => {
+                rate = Some(
+                    value
+                        .as_f64()
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.rate` must be a number above 0".into())
+                        })?,
+                )
+            }
+            "burst" => {
+                burst = Some(
+                    u32::try_from(number(value, key)?)
+                        .ok()
+                        .filter(|b| *b >= 1)
+                        .ok_or_else(|| {
+                            ScriptError("`throttle.burst` must be a whole number from 1".into())
+                        })?,
+                )
+            }
+            "max_connections" => {
+                throttle.max_connections = if value.is_null() {
+                    None
+                } else {
+                    Some(
+                        u32::try_from(number(value, key)?)
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| {
+                                ScriptError(
+                                    "`throttle.max_connections` must be a whole number from 1 \
+                                     (or null for no limit)"
+                                        .into(),
+                                )
+                            })?,
+                    )
+                }
+            }
+            "mode" => {
+                throttle.mode = match string(value, key)?.as_str() {
+                    "429" => ThrottleMode::TooManyRequests,
+                    "refuse" => ThrottleMode::Refuse,
+                    "drop" => ThrottleMode::Drop,
+                    other => {
+                        return fail(format!(
+                            "`throttle.mode` must be \"429\", \"refuse\" or \"drop\", not `{other}`"
+                        ));
+                    }
+                }
+            }
+            other => return fail(format!("unknown throttle key `{other}`")),
+        }
+    }
+    match (rate, burst) {
+        (Some(rate), Some(burst)) => {
+            throttle.rate = rate;
+            throttle.burst = burst;
+            Ok(throttle)
+        }
+        _ => fail("`throttle` needs `rate` (requests per second) and `burst`"),
+    }
 }
 
 fn read_override(json: &Value) -> Result<Override, ScriptError> {
@@ -371,6 +555,10 @@ fn read_override(json: &Value) -> Result<Override, ScriptError> {
             "connection_close" => rule.connection_close = boolean(value, key)?,
             "close_without_response" => rule.close_without_response = boolean(value, key)?,
             "raw" => rule.raw = Some(string(value, key)?),
+            "drip_ms" => rule.drip_ms = number(value, key)?,
+            "drip_after_head" => rule.drip_after_head = boolean(value, key)?,
+            "then_send" => rule.then_send = Some(string(value, key)?),
+            "then_send_after_ms" => rule.then_send_after_ms = number(value, key)?,
             "omit_ttl_header" => rule.omit_ttl_header = boolean(value, key)?,
             "headers" => {
                 for (name, header_value) in object(value, key)? {
@@ -382,6 +570,34 @@ fn read_override(json: &Value) -> Result<Override, ScriptError> {
         }
     }
     Ok(rule)
+}
+
+fn read_on_accept(json: &Value) -> Result<OnAccept, ScriptError> {
+    let mut times = 1;
+    let mut action = None;
+    for (key, value) in object(json, "on_accept[]")? {
+        let chosen = match key.as_str() {
+            "times" => {
+                times = u32::try_from(number(value, key)?)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| ScriptError("`on_accept[].times` must be from 1".into()))?;
+                continue;
+            }
+            "reset" if boolean(value, key)? => AcceptAction::Reset,
+            "close" if boolean(value, key)? => AcceptAction::Close,
+            "send" => AcceptAction::Send(string(value, key)?),
+            "reset" | "close" => continue,
+            other => return fail(format!("unknown on_accept key `{other}`")),
+        };
+        if action.replace(chosen).is_some() {
+            return fail("an on_accept rule takes one of `reset`, `close` or `send`");
+        }
+    }
+    match action {
+        Some(action) => Ok(OnAccept { times, action }),
+        None => fail("an on_accept rule needs `reset`, `close` or `send`"),
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +620,78 @@ mod tests {
         assert_eq!(script.responses[0].times, None);
         assert!(Script::from_json_text(r#"{"rolle": "x"}"#).is_err());
         assert!(Script::from_json_text(r#"{"responses": [{"staus": 1}]}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_throttle_and_says_what_is_wrong_with_a_bad_one() {
+        let script = Script::from_json_text(
+            r#"{"throttle": {"rate": 0.5, "burst": 3, "max_connections": 2, "mode": "refuse"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.throttle,
+            Some(Throttle {
+                rate: 0.5,
+                burst: 3,
+                max_connections: Some(2),
+                mode: ThrottleMode::Refuse,
+            })
+        );
+        let mode = Script::from_json_text(r#"{"throttle": {"rate": 1, "burst": 1}}"#).unwrap();
+        assert_eq!(
+            mode.throttle.map(|t| (t.mode, t.max_connections)),
+            Some((ThrottleMode::TooManyRequests, None))
+        );
+        for (bad, says) in [
+            (r#"{"rate": 0, "burst": 1}"#, "rate"),
+            (r#"{"rate": 1, "burst": 0}"#, "burst"),
+            (r#"{"rate": 1}"#, "needs"),
+            (r#"{"rate": 1, "burst": 1, "mode": "slow"}"#, "mode"),
+            (
+                r#"{"rate": 1, "burst": 1, "max_connections": 0}"#,
+                "max_connections",
+            ),
+            (
+                r#"{"rate": 1, "burst": 1, "limit": 3}"#,
+                "unknown throttle key",
+            ),
+        ] {
+            let error = Script::from_json_text(&format!(r#"{{"throttle": {bad}}}"#)).unwrap_err();
+            assert!(error.to_string().contains(says), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn reads_accept_rules_and_drips() {
+        let script = Script::from_json_text(
+            r#"{"on_accept": [{"times": 2, "reset": true}, {"send": "x"}],
+                "responses": [{"drip_ms": 500, "drip_after_head": true, "then_send": "y"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            script.on_accept,
+            [
+                OnAccept {
+                    times: 2,
+                    action: AcceptAction::Reset
+                },
+                OnAccept {
+                    times: 1,
+                    action: AcceptAction::Send("x".into())
+                }
+            ]
+        );
+        assert_eq!(script.responses[0].drip_ms, 500);
+        assert!(script.responses[0].drip_after_head);
+        assert_eq!(script.responses[0].then_send.as_deref(), Some("y"));
+        for bad in [
+            r#"{"on_accept": [{"times": 1}]}"#,
+            r#"{"on_accept": [{"reset": true, "close": true}]}"#,
+            r#"{"on_accept": [{"times": 0, "reset": true}]}"#,
+            r#"{"on_accept": [{"drop": true}]}"#,
+        ] {
+            assert!(Script::from_json_text(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

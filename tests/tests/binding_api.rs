@@ -4,6 +4,10 @@
 //! is current) are read from those files and compared with one table. A binding that gains an
 //! operation the others lack, or loses one, fails here until the table says why. Every operation
 //! that takes the time takes it first (after the object), as quinn-proto does.
+//!
+//! The C++ wrapper's `imds::Client` (`include/imds.hpp`) is not a binding of its own but C with
+//! ownership and types: it must have a method for every C operation, named as in C unless
+//! [`CXX_RENAMED`] says otherwise, and nothing more than [`CXX_ONLY`] lists.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -140,6 +144,32 @@ const OPERATIONS: &[Operation] = &[
     c_only("align", C_MEMORY),
 ];
 
+/// C operations that `imds::Client` names otherwise: (C, C++).
+const CXX_RENAMED: &[(&str, &str)] = &[
+    ("new", "create"),
+    ("init", "create_in"),
+    ("size", "storage_size"),
+    ("align", "storage_align"),
+    ("free", "~Client"),
+    ("deinit", "~Client"),
+];
+
+/// Methods of `imds::Client` that are not a C client operation, and why.
+const CXX_ONLY: &[(&str, &str)] = &[
+    (
+        "Client",
+        "constructors: empty, taking over a C client, moving",
+    ),
+    ("get", "the C client, to call imds.h directly"),
+    ("release", "gives up ownership of the C client"),
+    (
+        "fetch_credentials",
+        "imds_fetch_credentials(), the blocking call, which C names apart from the sans-IO \
+         imds_client_* operations",
+    ),
+    ("fetch_metadata", "imds_fetch_metadata(), likewise"),
+];
+
 /// Parameter names of each operation, by name (the object itself left out).
 type Surface = BTreeMap<String, Vec<String>>;
 
@@ -174,26 +204,33 @@ fn signatures(text: &str, marker: &str, c_style: bool) -> Surface {
         if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
-        let Some(close) = after[open..].find(')') else {
-            continue;
-        };
-        let params = after[open + 1..open + close]
-            .split(',')
-            .filter_map(|param| {
-                let param = param.trim();
-                let name = if c_style {
-                    param.rsplit([' ', '*']).next()
-                } else {
-                    param.split(':').next()
-                };
-                let name = name?.trim().trim_start_matches("mut ").trim_matches('&');
-                (!name.is_empty()).then(|| name.to_owned())
-            })
-            .filter(|name| !matches!(name.as_str(), "self" | "mut self" | "client" | "cls"))
-            .collect();
-        surface.insert(name.to_owned(), params);
+        if let Some(params) = parameters(&after[open..], c_style) {
+            surface.insert(name.to_owned(), params);
+        }
     }
     surface
+}
+
+/// The parameter names in `list`, which starts at the opening parenthesis (each parameter's name
+/// is its last identifier before `:`, or the last word for C and C++); `None` when it does not
+/// close.
+fn parameters(list: &str, c_style: bool) -> Option<Vec<String>> {
+    let close = list.find(')')?;
+    let params = list[1..close]
+        .split(',')
+        .filter_map(|param| {
+            let param = param.trim();
+            let name = if c_style {
+                param.rsplit([' ', '*']).next()
+            } else {
+                param.split(':').next()
+            };
+            let name = name?.trim().trim_start_matches("mut ").trim_matches('&');
+            (!name.is_empty()).then(|| name.to_owned())
+        })
+        .filter(|name| !matches!(name.as_str(), "self" | "mut self" | "client" | "cls"))
+        .collect();
+    Some(params)
 }
 
 fn rust_surface() -> Surface {
@@ -218,6 +255,45 @@ fn node_surface() -> Surface {
     surface.extend(signatures(class, "\n  get ", false));
     surface.remove("get");
     surface
+}
+
+/// The public methods of `imds::Client` in `include/imds.hpp`: each declaration at the class's
+/// indentation, named by the word before its `(` (an overload's parameters replace the
+/// previous one's).
+fn cxx_surface() -> Surface {
+    let header = repo_file("include/imds.hpp");
+    let public = block(&header, "\nclass Client {", "private:");
+    let mut surface = Surface::new();
+    for (at, _) in public.match_indices("\n    ") {
+        let after = &public[at + 5..];
+        let line = after.lines().next().unwrap_or_default();
+        if line.starts_with([' ', '/', '*']) {
+            continue;
+        }
+        let Some(open) = line.find('(') else {
+            continue;
+        };
+        let name = line[..open].rsplit(' ').next().unwrap_or_default();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_~".contains(c))
+        {
+            continue;
+        }
+        if let Some(params) = parameters(&after[open..], true) {
+            surface.insert(name.to_owned(), params);
+        }
+    }
+    surface
+}
+
+/// The name `imds::Client` gives the C operation `c`.
+fn cxx_name(c: &'static str) -> &'static str {
+    CXX_RENAMED
+        .iter()
+        .find(|(from, _)| *from == c)
+        .map_or(c, |(_, to)| to)
 }
 
 fn column(binding: &str) -> impl Fn(&Operation) -> &'static str + '_ {
@@ -288,9 +364,35 @@ fn an_operation_missing_somewhere_says_why_and_core_operations_are_everywhere() 
 }
 
 #[test]
+fn the_cxx_wrapper_has_every_c_operation() {
+    let surface = cxx_surface();
+    let expected: Vec<&str> = OPERATIONS
+        .iter()
+        .filter(|operation| operation.c != "-")
+        .map(|operation| cxx_name(operation.c))
+        .collect();
+    let mut problems = Vec::new();
+    for name in &expected {
+        if !surface.contains_key(*name) {
+            problems.push(format!("imds::Client lacks `{name}`"));
+        }
+    }
+    for name in surface.keys() {
+        let listed = CXX_ONLY.iter().any(|(only, _)| only == name);
+        if !expected.contains(&name.as_str()) && !listed {
+            problems.push(format!(
+                "imds::Client has `{name}`, which is no C operation: wrap C as it is, or list \
+                 it in CXX_ONLY with the reason"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn the_time_comes_first() {
     let mut problems = Vec::new();
-    for (binding, surface) in surfaces() {
+    for (binding, surface) in surfaces().into_iter().chain([("c++", cxx_surface())]) {
         for (name, params) in &surface {
             let at = params
                 .iter()
@@ -314,6 +416,78 @@ fn the_surfaces_are_read_with_their_parameters() {
     assert_eq!(c["start_get"], ["now_ms", "path", "path_len"]);
     assert_eq!(python["start_get"], ["now", "path"]);
     assert_eq!(node["startGet"], ["now", "path"]);
+    let cxx = cxx_surface();
+    assert_eq!(cxx["start_get"], ["now_ms", "path"]);
+    assert_eq!(cxx["set_binding"], ["name"]);
+    assert_eq!(cxx["~Client"], Vec::<String>::new());
     assert_eq!(rust["handle_closed"], Vec::<String>::new());
     assert!(node.contains_key("settings") && python.contains_key("settings"));
+}
+
+/// Lower-case words of a name in any binding's style: `ConnectionRefused`,
+/// `IMDS_IO_ERROR_CONNECTION_REFUSED` (prefix removed) and `connectionRefused` all give
+/// `connection refused`.
+fn words(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' {
+            out.push(' ');
+        } else if c.is_ascii_uppercase() && i > 0 && !name.contains('_') {
+            out.push(' ');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The identifiers before `suffix` on the lines of `text` that hold it.
+fn names_before(text: &str, suffix: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.split_once(suffix).map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(words)
+        .collect()
+}
+
+/// How a driver reports a transport failure: the same classes, in the same order, in every
+/// binding (the class decides whether the core retries it).
+#[test]
+fn every_binding_reports_the_same_io_error_classes() {
+    let core = repo_file("core/src/client/transport.rs");
+    let rust = names_before(block(&core, "pub enum IoError {", "}"), ",");
+    let header = repo_file("include/imds.h");
+    let c: Vec<String> = names_before(block(&header, "enum imds_io_error", "}"), " = ")
+        .into_iter()
+        .map(|name| name.trim_start_matches("imds io error ").to_owned())
+        .collect();
+    let stub = repo_file("bindings-python/python/imds/_imds.pyi");
+    let python = names_before(
+        block(&stub, "\nclass IoError:", "    def "),
+        ": Final[IoError]",
+    );
+    let typings = repo_file("bindings-node/index.d.ts");
+    let signature = typings
+        .lines()
+        .find(|line| line.contains("handleIoError(now: number, kind: "))
+        .expect("handleIoError in index.d.ts");
+    let node: Vec<String> = signature
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(words)
+        .collect();
+    assert_eq!(
+        rust,
+        [
+            "connection refused",
+            "connect failed",
+            "connection reset",
+            "other"
+        ]
+    );
+    assert_eq!(c, rust, "C");
+    assert_eq!(python, rust, "Python");
+    assert_eq!(node, rust, "Node");
 }

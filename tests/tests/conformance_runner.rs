@@ -142,3 +142,41 @@ fn a_command_that_cannot_start_fails_the_scenario() {
         "{found:?}"
     );
 }
+
+/// Runs the `imds-conformance` binary against the Rust command with `args`; (status, stdout, stderr).
+fn run_runner(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_imds-conformance"))
+        .args(["--impl", concat!("rust=", env!("CARGO_BIN_EXE_imds"))])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scenario_selects_by_exact_name_and_refuses_an_unknown_one() {
+    // `credentials-imdsv2` is also the start of `credentials-imdsv2-only-instance`: only the
+    // scenario of that very name runs (with `--only`, both would).
+    let (status, stdout, stderr) = run_runner(&["--scenario", "credentials-imdsv2", "--verbose"]);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ok   rust credentials-imdsv2 ("),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("credentials-imdsv2-only-instance"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+
+    let (status, stdout, stderr) = run_runner(&["--scenario", "no-such-scenario"]);
+    assert_eq!(status, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("no scenario named `no-such-scenario`"),
+        "{stderr}"
+    );
+}

@@ -61,6 +61,11 @@ fn prints_its_address_serves_and_logs_json_lines() {
         Some("/latest/meta-data/iam/security-credentials/")
     );
     assert_eq!(lines[1].get("connection").and_then(Value::as_u64), Some(1));
+    for line in &lines {
+        assert_eq!(line.get("outcome").and_then(Value::as_str), Some("served"));
+        assert_eq!(line.get("limit"), Some(&Value::Null));
+        assert!(line.get("time_us").and_then(Value::as_u64).is_some());
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

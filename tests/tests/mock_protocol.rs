@@ -99,6 +99,63 @@ fn serves_role_credentials_and_metadata_on_one_keep_alive_connection() {
     assert_eq!(server.issued_tokens(), vec![token]);
 }
 
+/// The TTL header of `answer`, as a number.
+fn seconds_left(answer: &common::RawResponse) -> Option<u64> {
+    answer
+        .header("x-aws-ec2-metadata-token-ttl-seconds")
+        .map(|v| v.parse().expect("a whole number of seconds"))
+}
+
+#[test]
+fn every_answer_to_a_request_with_a_valid_token_says_how_long_it_has_left() {
+    // As IMDS does (its recorded answers to the role list and the credentials carry it): the
+    // token's remaining lifetime, on 200 and 404 alike.
+    let server = start();
+    let mut client = RawClient::connect(server.addr());
+    let asked = client.request(
+        "PUT",
+        "/latest/api/token",
+        &["x-aws-ec2-metadata-token-ttl-seconds: 300"],
+    );
+    let auth = token_header(&asked.text());
+    for (path, status) in [
+        ("/latest/meta-data/iam/security-credentials/", 200),
+        ("/latest/meta-data/iam/security-credentials/demo-role", 200),
+        ("/latest/meta-data/instance-id", 200),
+        ("/latest/meta-data/nothing-here", 404),
+    ] {
+        let answer = client.request("GET", path, &[&auth]);
+        assert_eq!(answer.status, status, "{path}");
+        let left = seconds_left(&answer).unwrap_or_else(|| panic!("{path}: no TTL header"));
+        assert!((1..=300).contains(&left), "{path}: {left}");
+    }
+    // Without a token, or with one the mock did not issue, there is no lifetime to tell.
+    let untokened = client.request("GET", "/latest/meta-data/instance-id", &[]);
+    assert_eq!((untokened.status, seconds_left(&untokened)), (200, None));
+    let forged = client.request(
+        "GET",
+        "/latest/meta-data/instance-id",
+        &[&token_header("forged")],
+    );
+    assert_eq!((forged.status, seconds_left(&forged)), (401, None));
+}
+
+#[test]
+fn a_used_up_token_gets_no_ttl_header() {
+    let script = Script {
+        token_max_uses: Some(1),
+        ..Script::default()
+    };
+    let server = MockServer::start(script).expect("mock starts");
+    let mut client = RawClient::connect(server.addr());
+    let auth = token_header(&client.request("PUT", "/latest/api/token", &[TTL]).text());
+    let first = client.request("GET", "/latest/meta-data/instance-id", &[&auth]);
+    assert_eq!(first.status, 200);
+    assert!(seconds_left(&first).is_some());
+    let second = client.request("GET", "/latest/meta-data/instance-id", &[&auth]);
+    assert_eq!((second.status, seconds_left(&second)), (401, None));
+}
+
 #[test]
 fn a_client_connection_close_is_honoured_and_connections_are_numbered() {
     let server = start();

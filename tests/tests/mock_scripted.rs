@@ -292,6 +292,26 @@ fn the_ttl_header_can_be_left_out_and_headers_added() {
 }
 
 #[test]
+fn a_scripted_answer_to_a_request_with_a_token_carries_the_ttl_header_unless_left_out() {
+    let server = start(
+        r#"{"responses": [{"path": "/latest/meta-data/instance-id", "status": 500},
+                          {"path": "/latest/meta-data/instance-id", "omit_ttl_header": true}]}"#,
+    );
+    let mut client = RawClient::connect(server.addr());
+    let auth = token_header(&client.request("PUT", "/latest/api/token", &[TTL]).text());
+    let failed = client.request("GET", "/latest/meta-data/instance-id", &[&auth]);
+    assert_eq!(failed.status, 500);
+    assert!(
+        failed
+            .header("x-aws-ec2-metadata-token-ttl-seconds")
+            .is_some()
+    );
+    let without = client.request("GET", "/latest/meta-data/instance-id", &[&auth]);
+    assert_eq!(without.status, 200);
+    assert_eq!(without.header("x-aws-ec2-metadata-token-ttl-seconds"), None);
+}
+
+#[test]
 fn metadata_paths_are_scripted() {
     let server = start(r#"{"metadata": {"placement/region": "eu-west-3", "ami-id": "ami-1"}}"#);
     let mut client = RawClient::connect(server.addr());

@@ -55,7 +55,8 @@ class AsyncConnection:
         await _within(self.writer.drain(), timeout)
 
     async def receive(self, timeout: float) -> bytes:
-        """What arrives within ``timeout`` seconds (empty at the end of the stream)."""
+        """What arrives within ``timeout`` seconds (empty at the end of the stream); a
+        ``timeout`` of 0 (the deadline has passed) is :class:`TimeoutError` at once."""
         if self.reader is None:
             raise OSError("no connection is open")
         return await _within(self.reader.read(_READ_SIZE), timeout)
@@ -66,9 +67,37 @@ class AsyncConnection:
         if writer is not None:
             writer.close()
 
-    def gone(self) -> bool:
-        """Whether the server closed the kept connection (end of stream, or the transport is
-        closing)."""
-        if self.reader is None or self.writer is None:
-            return False
-        return self.reader.at_eof() or self.writer.is_closing()
+    async def take_pending(self, timeout: float) -> Optional[bytes]:
+        """What is already on the connection, before a request is written: None when nothing
+        is, else what a read gives (empty at the end of the stream); the connection's error is
+        raised. Looks at what the event loop has read (the reader's buffer: asyncio has no public
+        way to ask) and, on a plain connection, at the socket for what it has not read yet,
+        which the read below then takes within ``timeout``. A TLS socket's records need not
+        carry data (session tickets), so there only what the loop has decrypted counts."""
+        reader, writer = self.reader, self.writer
+        if reader is None or writer is None:
+            return None
+        error = reader.exception()
+        if error is not None:
+            raise error
+        buffered = len(getattr(reader, "_buffer", b""))
+        if not buffered and not reader.at_eof() and not _socket_readable(writer):
+            return None
+        return await _within(reader.read(_READ_SIZE), timeout)
+
+
+def _socket_readable(writer: asyncio.StreamWriter) -> bool:
+    """Whether the plain socket under ``writer`` has bytes (or an end, or an error) the loop has
+    not read yet; False for TLS."""
+    if writer.get_extra_info("sslcontext") is not None:
+        return False
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return False
+    import select
+
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)

@@ -24,7 +24,6 @@ __all__ = [
     "monotonic_ms",
     "wall_seconds",
     "classify",
-    "forget_if_closed",
     "run",
     "fetch_credentials",
     "get",
@@ -32,13 +31,29 @@ __all__ = [
 ]
 
 
-def forget_if_closed(client: Client, conn: AsyncConnection) -> None:
-    """The client is not using ``conn`` (an operation not yet polled, or a back-off): when the
-    server closed it meanwhile, say so, so that the next request connects anew instead of failing
-    on it and being sent again."""
-    if conn.gone():
-        conn.close()
-        client.handle_closed()
+async def _report_read(
+    client: Client,
+    clock: Callable[[], int],
+    read: Callable[[float], Awaitable[Optional[bytes]]],
+    timeout: float,
+) -> bool:
+    """Reads with ``read(timeout)`` and reports what it gave: bytes, the end of the stream
+    (empty), a timeout or an error. False when it found nothing (None) and reported nothing."""
+    try:
+        data = await read(timeout)
+    except TimeoutError:
+        client.handle_timeout(clock())
+        return True
+    except OSError as error:
+        client.handle_io_error(clock(), classify(error, False))
+        return True
+    if data is None:
+        return False
+    if data:
+        client.handle_data(clock(), data)
+    else:
+        client.handle_eof(clock())
+    return True
 
 
 async def run(
@@ -55,37 +70,27 @@ async def run(
     ``imds`` logger when None) as they are produced. ``sleep`` waits out back-offs.
     """
     if on_diagnostic is None:
-        from ._log import log_diagnostic
-
-        on_diagnostic = log_diagnostic
+        on_diagnostic = _default_diagnostics()
     try:
-        forget_if_closed(client, conn)
         while True:
-            for diagnostic in client.drain_diagnostics():
-                on_diagnostic(diagnostic)
             now = clock()
             action = client.poll(now)
+            # After the poll: a request's trace line is queued once it was sent (the poll that asks
+            # to receive its answer), and logged before that answer is awaited.
+            for diagnostic in client.drain_diagnostics():
+                on_diagnostic(diagnostic)
             if isinstance(action, Action.Receive):
-                remaining = (action.deadline - now) / 1000
-                if remaining <= 0:
-                    client.handle_timeout(now)
-                    continue
-                try:
-                    data = await conn.receive(remaining)
-                except TimeoutError:
-                    client.handle_timeout(clock())
-                    continue
-                except OSError as error:
-                    client.handle_io_error(clock(), classify(error, False))
-                    continue
-                if data:
-                    client.handle_data(clock(), data)
-                else:
-                    client.handle_eof(clock())
+                # A deadline already past still takes what arrived meanwhile (timeout 0).
+                remaining = max(action.deadline - now, 0) / 1000
+                await _report_read(client, clock, conn.receive, remaining)
             elif isinstance(action, Action.Send):
                 remaining = (action.deadline - now) / 1000
                 if remaining <= 0:
                     client.handle_timeout(now)
+                    continue
+                # What is already on the connection (bytes no request asked for, the end of a kept
+                # connection the server closed) is reported instead of writing: the core judges it.
+                if await _report_read(client, clock, conn.take_pending, remaining):
                     continue
                 try:
                     await conn.send(action.data, remaining)
@@ -118,13 +123,25 @@ async def run(
                 delay = (action.until - now) / 1000
                 if delay > 0:
                     await sleep(delay)
-                forget_if_closed(client, conn)
     except BaseException:
         client.cancel()
         conn.close()
         for diagnostic in client.drain_diagnostics():
             on_diagnostic(diagnostic)
         raise
+
+
+_log_diagnostic: Optional[Callable[[Any], None]] = None
+
+
+def _default_diagnostics() -> Callable[[Any], None]:
+    """Diagnostics to the ``imds`` logger (``logging`` is imported on first use, not at import)."""
+    global _log_diagnostic
+    if _log_diagnostic is None:
+        from ._log import log_diagnostic
+
+        _log_diagnostic = log_diagnostic
+    return _log_diagnostic
 
 
 def _settings(settings: Optional[Settings], explicit: Dict[str, Any]) -> Settings:

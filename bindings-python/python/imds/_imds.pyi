@@ -132,7 +132,9 @@ class CoreError:
 
 @final
 class IoError:
-    """An I/O failure as the host classifies it."""
+    """An I/O failure as the host classifies it. ConnectionRefused and ConnectionReset are
+    retried within the attempts; ConnectFailed (unreachable) and Other are final unless the number
+    of attempts was set."""
 
     ConnectionRefused: Final[IoError]
     ConnectFailed: Final[IoError]
@@ -208,8 +210,10 @@ class Client:
     def handle_connected(self, now: int) -> None: ...
     def handle_connected_reused(self, now: int) -> None:
         """A kept connection from a pool was handed over instead of connecting."""
-    def handle_data(self, now: int, data: bytes) -> None: ...
-    def handle_eof(self, now: int) -> None: ...
+    def handle_data(self, now: int, data: bytes) -> None:
+        """Bytes arrived (while a Send is pending: found before the request was written)."""
+    def handle_eof(self, now: int) -> None:
+        """The peer closed (while a Send is pending: found closed before the request was written)."""
     def handle_io_error(self, now: int, error: IoError) -> None: ...
     def handle_timeout(self, now: int) -> None: ...
     def handle_closed(self) -> None:

@@ -163,25 +163,27 @@ class UnsupportedError(ClientUsageError):
 
 
 class ConnectFailedError(TransportError, builtins.ConnectionError):
-    """The TCP connection could not be made (refused, unreachable, connect timeout)."""
+    """The TCP connection could not be made (refused, unreachable, connect timeout); the message
+    names the endpoint."""
 
     kind = "connect_failed"
 
 
 class TimedOutError(TransportError, builtins.TimeoutError):
-    """A read timed out, or the operation's deadline passed."""
+    """A request was not sent and answered in full within ``timeout`` (silence and a slow
+    trickle alike)."""
 
     kind = "timeout"
 
 
 class IoFailedError(TransportError):
-    """Another I/O error (reset, broken pipe, ...)."""
+    """Another I/O error reported by the driver."""
 
     kind = "io"
 
 
 class ConnectionClosedError(TransportError):
-    """IMDS closed the connection before a whole response arrived."""
+    """IMDS closed or reset the connection before a whole response arrived."""
 
     kind = "connection_closed"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from ._imds import Client, Credentials, Settings
+from ._single_flight import SingleFlight
 from ._sync import Connection, monotonic_ms, run, wall_seconds
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
@@ -19,8 +20,11 @@ class Provider:
 
     The core caches the credentials, refreshes them ``refresh_window`` seconds before they expire,
     and keeps serving the last good ones for a while when IMDS fails (static stability); the
-    provider only drives it. It is safe to share between threads: a lock serialises the client and
-    its one keep-alive connection, so concurrent callers wait for one fetch and then read the cache.
+    provider only drives it. It is safe to share between threads, which share one fetch: while a
+    fetch is in flight, a caller waits for its outcome (the same credentials, or a copy of the same
+    exception) instead of making requests of its own, so threads calling while IMDS does not
+    answer all fail after one fetch's time, not one after the other. The call after a fetch has
+    ended starts the next one (answered from the cache while the credentials are fresh).
 
     ``clock`` (monotonic milliseconds), ``wall_clock`` (seconds since the epoch) and ``sleep``
     (used for retry back-off; it must advance ``clock``) can be injected to test caching, refresh
@@ -43,7 +47,8 @@ class Provider:
             raise TypeError("pass either settings or keyword settings, not both")
         self._client = Client(settings, seed)
         self._conn = Connection()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the client and its connection: the fetch and close()
+        self._fetches = SingleFlight()
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -56,8 +61,14 @@ class Provider:
     def credentials(self) -> Credentials:
         """Fresh credentials: from the cache while they are fresh, else fetched from IMDS.
 
-        Raises an :class:`imds.ImdsError` subclass when there are none to give.
+        Raises an :class:`imds.ImdsError` subclass when there are none to give. Concurrent callers
+        share the fetch in flight and its outcome.
         """
+        return self._fetches.call(self._fetch)
+
+    __call__ = credentials
+
+    def _fetch(self) -> Credentials:
         with self._lock:
             client = self._client
             client.start_credentials(self._clock(), int(self._wall_clock()))
@@ -66,8 +77,6 @@ class Provider:
         if credentials is None:
             raise RuntimeError("imds-core finished without credentials")
         return credentials
-
-    __call__ = credentials
 
     def close(self) -> None:
         """Closes the keep-alive connection (the cache is kept)."""

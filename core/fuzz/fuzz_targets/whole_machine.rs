@@ -16,7 +16,8 @@ use libfuzzer_sys::fuzz_target;
 /// Operations one input may run on the same client (caches carry over between them).
 const MAX_OPERATIONS: usize = 6;
 /// Actions one operation may ask for before the machine is deemed stuck. An operation is bounded
-/// by its attempts, role re-resolutions and 30 s deadline; this is far above any honest need.
+/// by its attempts, role re-resolutions and each request's deadline; this is far above any honest
+/// need.
 const MAX_ACTIONS: usize = 2_000;
 /// 2025-01-01T00:00:00Z.
 const WALL_START: i64 = 1_735_689_600;

@@ -4,10 +4,18 @@
 
 use crate::time::Instant;
 
-/// Base of the exponential back-off.
+/// Base of the exponential back-off after a 5xx, a 401 or a transport failure.
 pub(super) const BACKOFF_BASE_MS: u64 = 50;
-/// Longest back-off.
+/// Longest back-off after a 5xx, a 401 or a transport failure.
 pub(super) const BACKOFF_CAP_MS: u64 = 1_000;
+/// Base of the back-off after a 429. IMDS is throttling the instance: when many processes asked
+/// at once, it serves them at its rate (about 3 s for 512 processes at 500 requests/s), so their
+/// retries must spread over that time, not over the 350 ms that 50 ms doublings give 4 attempts
+/// (`make bench-fleet`, tests/bench/FLEET.md). The AWS SDKs' standard retry mode also starts
+/// throttled retries at up to 1 s.
+pub(super) const THROTTLED_BACKOFF_BASE_MS: u64 = 1_000;
+/// Longest back-off after a 429.
+pub(super) const THROTTLED_BACKOFF_CAP_MS: u64 = 2_000;
 
 /// A splitmix64 generator.
 #[derive(Clone, Debug)]
@@ -34,10 +42,16 @@ impl Jitter {
     }
 
     /// The back-off after failed attempt `attempt` (1-based):
-    /// `min(1 s, 50 ms · 2^(attempt−1)) · U[0, 1)`.
-    pub(super) fn backoff_ms(&mut self, attempt: u8) -> u64 {
+    /// `min(1 s, 50 ms · 2^(attempt−1)) · U[0, 1)`, or after a 429 (`throttled`)
+    /// `min(2 s, 1 s · 2^(attempt−1)) · U[0, 1)`.
+    pub(super) fn backoff_ms(&mut self, attempt: u8, throttled: bool) -> u64 {
+        let (base, cap) = if throttled {
+            (THROTTLED_BACKOFF_BASE_MS, THROTTLED_BACKOFF_CAP_MS)
+        } else {
+            (BACKOFF_BASE_MS, BACKOFF_CAP_MS)
+        };
         let doublings = u32::from(attempt.saturating_sub(1)).min(10);
-        let ceiling = (BACKOFF_BASE_MS << doublings).min(BACKOFF_CAP_MS);
+        let ceiling = (base << doublings).min(cap);
         self.below(ceiling)
     }
 
@@ -56,10 +70,21 @@ mod tests {
         let mut jitter = Jitter::new(7);
         for attempt in 1..=20u8 {
             let ceiling = (50u64 << (attempt - 1).min(10)).min(1_000);
+            let throttled_ceiling = (1_000u64 << (attempt - 1).min(10)).min(2_000);
             for _ in 0..200 {
-                assert!(jitter.backoff_ms(attempt) < ceiling);
+                assert!(jitter.backoff_ms(attempt, false) < ceiling);
+                assert!(jitter.backoff_ms(attempt, true) < throttled_ceiling);
             }
         }
+    }
+
+    #[test]
+    fn a_429_backs_off_over_a_second_not_50_ms() {
+        let mut jitter = Jitter::new(3);
+        let first = (0..400).map(|_| jitter.backoff_ms(1, true)).max();
+        assert!(first.is_some_and(|d| d >= 500), "{first:?}");
+        let second = (0..400).map(|_| jitter.backoff_ms(2, true)).max();
+        assert!(second.is_some_and(|d| d >= 1_500), "{second:?}");
     }
 
     #[test]

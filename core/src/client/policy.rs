@@ -12,8 +12,9 @@
 //! force.
 //!
 //! What each answer means, by step ("retry" is a back-off of `min(1 s, 50 ms · 2^(n−1)) · U[0, 1)`
-//! before attempt `n + 1`, while attempts (the `attempts` setting) and the operation's deadline
-//! allow; "fail" ends the operation with the error named):
+//! before attempt `n + 1`, or `min(2 s, 1 s · 2^(n−1)) · U[0, 1)` after a 429 (IMDS throttling:
+//! the retries of many processes must spread over the seconds it takes to serve them), while
+//! attempts (the `attempts` setting) allow; "fail" ends the operation with the error named):
 //!
 //! | answer | token (`PUT`) | role list | credentials | metadata |
 //! |---|---|---|---|---|
@@ -23,14 +24,31 @@
 //! | 404 | IMDSv1 for good | extended API not yet confirmed: legacy API from now on; else fail `NoRole` | extended API not yet confirmed: legacy API; a configured role: fail `InvalidInstanceProfile`; else discover the role again, at most [`MAX_ROLE_RESOLUTIONS`] times per operation, then fail `RoleUnstable` | fail `HttpStatus` |
 //! | 429, 5xx | retry; when attempts run out, IMDSv1 for this operation only | retry, else fail `HttpStatus` | retry, else fail `HttpStatus` | retry, else fail `HttpStatus` |
 //! | any other status | fail `HttpStatus` | fail `HttpStatus` | fail `HttpStatus` | fail `HttpStatus` |
-//! | read timeout | re-send once if the connection was a kept one, else IMDSv1 for good with a hop-limit hint | transport failure | transport failure | transport failure |
+//! | no byte of the answer within `timeout` | re-send once if the connection was a kept one, else IMDSv1 for good with a hop-limit hint | transport failure | transport failure | transport failure |
 //! | body not acceptable | fail `InvalidToken` | fail `InvalidRoleName` | fail `MalformedCredentials` / `CredentialsRejected` | (any body) |
 //!
-//! A transport failure (connect failure, reset, timeout, early close; the transport has already
-//! re-sent once on a stale kept connection) is retried only when the number of attempts was
-//! configured, else fails (`ConnectFailed`, `Io`, `Timeout`, `ConnectionClosed`). A response too
-//! large or malformed fails at once, and so does the operation's deadline (`Timeout`). An IMDSv1
-//! fallback is refused with `V1FallbackBlocked` when `v1_disabled` is set.
+//! Transport failures (the transport has already re-sent once on a stale kept connection):
+//!
+//! - a refused connection, and a connection IMDS accepted and then closed or reset before the
+//!   whole answer came (`ConnectFailed`, `ConnectionClosed`), are retried like a 5xx: IMDS is
+//!   there, briefly unable to answer;
+//! - a connect timeout, an unreachable network or host, an answer that did not come whole within
+//!   `timeout` (`ConnectFailed`, `Timeout`; also the token request once some of its answer came:
+//!   bytes that reach the client rule out the hop limit) and other I/O errors (`Io`) are final
+//!   unless the number of attempts was set: each costs up to a whole `timeout`, and off EC2 a
+//!   connect timeout or an unreachable network means there is no IMDS to wait for.
+//!
+//! Bytes no request asked for (before a request was written, or behind a whole answer) are a
+//! protocol error for that connection: it is closed, what came on it is discarded, and the
+//! request is retried on a new one like a 5xx (else fail `MalformedResponse`). A token whose
+//! answer came on that connection is dropped too: that answer may itself have been a response
+//! written before the token request. What the transport cannot see (an early response arriving
+//! only once the request was sent, taken for its answer; see `super::transport`) the policy does
+//! not guess at from headers: IMDS sends `x-aws-ec2-metadata-token-ttl-seconds` on every answer
+//! to a request made with a token, not only on the token's. The secrets the client holds stay
+//! out of paths instead: a role list holding one is refused, and the client sends no request
+//! whose path holds one. A response too large or malformed fails at once. An IMDSv1 fallback is
+//! refused with `V1FallbackBlocked` when `v1_disabled` is set.
 //!
 //! Static stability: when a credentials operation fails and credentials were fetched before, the
 //! last good credentials are returned instead and IMDS is not asked again for 10 to 15 minutes.
@@ -41,15 +59,17 @@ use super::diagnostics::DiagnosticQueue;
 use super::jitter::Jitter;
 use super::metadata_path::MetadataPath;
 use super::token::TokenCache;
-use super::transport::{During, Event, Transport};
+use super::transport::{During, Event, Failure, Transport};
 use crate::credentials::Credentials;
 use crate::diagnostic::{Diagnostic, Method};
 use crate::endpoint::TOKEN_PATH;
-use crate::error::{Context, Error, ErrorKind, FallbackReason, Step};
+use crate::error::{ConnectProblem, Context, Error, ErrorKind, FallbackReason, Step};
 use crate::http::{Head, Request};
 use crate::role::{self, RoleName};
+use crate::secret::CLIENT_SECRETS;
 use crate::settings::names::Source;
 use crate::settings::{CredentialsApi, Settings};
+use crate::text::ShortText;
 use crate::time::{Instant, UnixTime};
 
 /// How many times one credentials operation may discover the role name before giving up with
@@ -64,6 +84,10 @@ pub const STATIC_STABILITY_SPREAD_MS: u64 = 5 * 60 * 1_000;
 pub const EXPIRATION_EXTENSION_SECS: u64 = 10 * 60;
 /// Extra random extension on top of [`EXPIRATION_EXTENSION_SECS`] (up to 5 minutes).
 pub const EXPIRATION_EXTENSION_SPREAD_SECS: u64 = 5 * 60;
+
+/// The message of the error when bytes no request asked for kept coming until attempts ran out.
+const UNSOLICITED: &str =
+    "IMDS sent bytes that no request asked for, on every attempt; each connection was closed";
 
 const LEGACY_BASE: &str = "/latest/meta-data/iam/security-credentials/";
 const EXTENDED_BASE: &str = "/latest/meta-data/iam/security-credentials-extended/";
@@ -159,7 +183,7 @@ impl Operation {
     }
 }
 
-/// The policy's state. `Debug` shows neither the token nor the secrets.
+/// The policy's state. `Debug` shows neither the token nor the secrets (their lengths only).
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
     settings: Settings,
@@ -168,7 +192,10 @@ pub(crate) struct Policy {
     sticky_v1: bool,
     role: Option<RoleName>,
     api: ApiVersion,
-    credentials: Option<Credentials>,
+    /// The last good credentials when `has_credentials`, else empty. One slot, written in place
+    /// (never moved in), wiped when replaced, on reset and on drop.
+    credentials: Credentials,
+    has_credentials: bool,
     paused_until: Option<Instant>,
     operation: Operation,
 }
@@ -183,7 +210,8 @@ impl Policy {
             sticky_v1: false,
             role: None,
             api: ApiVersion::initial(settings.credentials_api.value),
-            credentials: None,
+            credentials: Credentials::default(),
+            has_credentials: false,
             paused_until: None,
             operation: Operation::new(OperationKind::Metadata),
         }
@@ -195,17 +223,28 @@ impl Policy {
     }
 
     /// The last good credentials.
-    pub(crate) const fn credentials(&self) -> Option<&Credentials> {
-        self.credentials.as_ref()
+    pub(crate) fn credentials(&self) -> Option<&Credentials> {
+        self.has_credentials.then_some(&self.credentials)
     }
 
-    /// Forgets everything learned from IMDS.
+    /// The secrets the client holds (the token, the secret key and the session token; empty when
+    /// absent), which no request path or error may carry.
+    pub(crate) fn secrets(&self) -> [&str; CLIENT_SECRETS] {
+        [
+            self.token.value(),
+            self.credentials.secret_access_key(),
+            self.credentials.session_token(),
+        ]
+    }
+
+    /// Forgets everything learned from IMDS, wiping the token and the credentials.
     pub(crate) fn forget(&mut self) {
         self.token.clear();
         self.sticky_v1 = false;
         self.role = None;
         self.api = ApiVersion::initial(self.settings.credentials_api.value);
-        self.credentials = None;
+        self.credentials.wipe();
+        self.has_credentials = false;
         self.paused_until = None;
     }
 
@@ -218,7 +257,7 @@ impl Policy {
         wall: UnixTime,
         diagnostics: &mut DiagnosticQueue,
     ) -> bool {
-        if let Some(cached) = &self.credentials {
+        if let Some(cached) = self.credentials() {
             let refresh_window = i64::from(self.settings.refresh_window_secs.value);
             let refresh_at = cached.expiration().add_secs(-refresh_window);
             let paused = self.paused_until.is_some_and(|until| now < until);
@@ -313,14 +352,8 @@ impl Policy {
         diagnostics: &mut DiagnosticQueue,
     ) -> Decision {
         let step = self.operation.step;
-        let deadline = transport.deadline();
         match event {
             Event::Response(head) => self.on_response(now, head, transport, diagnostics),
-            Event::Expired => self.fail(
-                now,
-                Error::at_step(ErrorKind::Timeout, step, 0),
-                diagnostics,
-            ),
             Event::TooLarge { status } => self.fail(
                 now,
                 Error::at_step(ErrorKind::ResponseTooLarge, step, status),
@@ -331,10 +364,27 @@ impl Policy {
                 Error::new(ErrorKind::MalformedResponse, Context::Detail(detail)),
                 diagnostics,
             ),
+            Event::Unsolicited { len } => {
+                // The token's answer came on this connection too: it may have been a response
+                // written before the token request, so the token is not trusted either.
+                let token_dropped = self.token.came_on(transport.connection_id());
+                if token_dropped {
+                    self.token.clear();
+                }
+                diagnostics.push(Diagnostic::UnsolicitedBytes { len, token_dropped });
+                match self.schedule_retry(now, step, 0, diagnostics) {
+                    Some(until) => Decision::Wait(until),
+                    None => self.fail(
+                        now,
+                        Error::detail(ErrorKind::MalformedResponse, UNSOLICITED),
+                        diagnostics,
+                    ),
+                }
+            }
             Event::Failed {
-                kind: ErrorKind::Timeout,
+                failure: Failure::Timeout,
                 during: During::Receive,
-            } if step == Step::Token => {
+            } if step == Step::Token && !transport.response_started() => {
                 // Silence on a kept-alive connection may only mean the server dropped it: try a
                 // new connection before concluding that the token's answer cannot reach us.
                 if transport.resend_if_stale() {
@@ -343,15 +393,37 @@ impl Policy {
                 diagnostics.push(Diagnostic::HopLimitHint);
                 self.fall_back(now, FallbackReason::TokenReadTimeout, true, diagnostics)
             }
-            Event::Failed { kind, .. } => {
-                // Transport failures are retried only when the number of attempts was configured.
-                if self.settings.attempts.source != Source::Default
-                    && let Some(until) = self.schedule_retry(now, step, 0, deadline, diagnostics)
-                {
+            Event::Failed { failure, .. } => {
+                let retried = matches!(failure, Failure::Refused | Failure::Dropped)
+                    || self.settings.attempts.source != Source::Default;
+                if retried && let Some(until) = self.schedule_retry(now, step, 0, diagnostics) {
                     return Decision::Wait(until);
                 }
-                self.fail(now, Error::at_step(kind, step, 0), diagnostics)
+                let error = self.transport_error(failure, step);
+                self.fail(now, error, diagnostics)
             }
+        }
+    }
+
+    /// The error a transport failure of `step` ends the operation with; a connect failure names
+    /// the endpoint.
+    fn transport_error(&self, failure: Failure, step: Step) -> Error {
+        let connect = |problem| {
+            let mut endpoint = ShortText::empty();
+            // Writing into a `ShortText` never fails; it truncates.
+            let _ = self.settings.endpoint.value.write_origin(&mut endpoint);
+            Error::new(
+                ErrorKind::ConnectFailed,
+                Context::Connect { endpoint, problem },
+            )
+        };
+        match failure {
+            Failure::Refused => connect(ConnectProblem::Refused),
+            Failure::Unreachable => connect(ConnectProblem::Unreachable),
+            Failure::ConnectTimeout => connect(ConnectProblem::TimedOut),
+            Failure::Dropped => Error::at_step(ErrorKind::ConnectionClosed, step, 0),
+            Failure::Timeout => Error::at_step(ErrorKind::Timeout, step, 0),
+            Failure::Other => Error::at_step(ErrorKind::Io, step, 0),
         }
     }
 
@@ -365,7 +437,6 @@ impl Policy {
     ) -> Decision {
         let step = self.operation.step;
         let status = head.status;
-        let deadline = transport.deadline();
         let body = transport.body();
         diagnostics.push(Diagnostic::ResponseReceived { step, status });
         if status == 401 && step != Step::Token {
@@ -373,14 +444,14 @@ impl Policy {
             self.sticky_v1 = false;
             self.operation.v1_this_operation = false;
             diagnostics.push(Diagnostic::TokenDropped);
-            return self.retry_or_fail(now, step, status, deadline, diagnostics);
+            return self.retry_or_fail(now, step, status, diagnostics);
         }
         match (step, status) {
             (Step::Token, 200) => {
                 let ttl = head
                     .token_ttl_secs
                     .unwrap_or(self.settings.token_ttl_secs.value);
-                match self.token.store(body, now, ttl) {
+                match self.token.store(body, now, ttl, transport.connection_id()) {
                     Ok(()) => {
                         self.operation.token_attempt = 1;
                         Decision::Continue
@@ -392,7 +463,7 @@ impl Policy {
                 self.fall_back(now, FallbackReason::TokenStatus(status), true, diagnostics)
             }
             (Step::Token, 429 | 500..=599) => {
-                match self.schedule_retry(now, step, status, deadline, diagnostics) {
+                match self.schedule_retry(now, step, status, diagnostics) {
                     Some(until) => Decision::Wait(until),
                     None => self.fall_back(
                         now,
@@ -402,8 +473,8 @@ impl Policy {
                     ),
                 }
             }
-            (Step::Token, 401) => self.retry_or_fail(now, step, status, deadline, diagnostics),
-            (Step::RoleName, 200) => match role::parse_role_list(body) {
+            (Step::Token, 401) => self.retry_or_fail(now, step, status, diagnostics),
+            (Step::RoleName, 200) => match role::parse_role_list(body, &self.secrets()) {
                 Ok(name) => {
                     self.role = Some(name);
                     self.confirm_extended_api();
@@ -428,7 +499,7 @@ impl Policy {
             (Step::Credentials, 200) => self.on_credentials_document(now, body, diagnostics),
             (Step::Credentials, 404) => self.on_role_gone(now, status, diagnostics),
             (Step::Metadata, 200) => Decision::Finish(Outcome::Body(transport.body_range())),
-            (_, 429 | 500..=599) => self.retry_or_fail(now, step, status, deadline, diagnostics),
+            (_, 429 | 500..=599) => self.retry_or_fail(now, step, status, diagnostics),
             _ => self.fail(
                 now,
                 Error::at_step(ErrorKind::HttpStatus, step, status),
@@ -480,21 +551,22 @@ impl Policy {
         let OperationKind::Credentials { wall } = self.operation.kind else {
             return Decision::Continue;
         };
-        let credentials = match crate::json::parse_credentials(body) {
-            Ok(credentials) => credentials,
-            Err(error) => return self.fail(now, error, diagnostics),
-        };
+        // Parsed into a scratch value on this stack frame (wiped when it goes out of scope), then
+        // copied into the one slot: the last good credentials stay until the new ones are whole.
+        let mut parsed = Credentials::default();
+        if let Err(error) = crate::json::parse_credentials(body, &self.secrets(), &mut parsed) {
+            return self.fail(now, error, diagnostics);
+        }
         self.confirm_extended_api();
-        if credentials.expiration() <= wall {
+        self.credentials.replace_with(&parsed);
+        self.has_credentials = true;
+        if parsed.expiration() <= wall {
             let secs =
                 EXPIRATION_EXTENSION_SECS + self.jitter.below(EXPIRATION_EXTENSION_SPREAD_SECS + 1);
-            let extended = wall.add_secs(i64::try_from(secs).unwrap_or(i64::MAX));
-            self.credentials = Some(credentials.with_expiration(extended));
+            self.credentials.expiration = wall.add_secs(i64::try_from(secs).unwrap_or(i64::MAX));
             diagnostics.push(Diagnostic::ExpirationExtended {
                 minutes: minutes_rounded_up(secs * 1_000),
             });
-        } else {
-            self.credentials = Some(credentials);
         }
         self.paused_until = None;
         Decision::Finish(Outcome::Credentials)
@@ -505,10 +577,9 @@ impl Policy {
         now: Instant,
         step: Step,
         status: u16,
-        deadline: Instant,
         diagnostics: &mut DiagnosticQueue,
     ) -> Decision {
-        match self.schedule_retry(now, step, status, deadline, diagnostics) {
+        match self.schedule_retry(now, step, status, diagnostics) {
             Some(until) => Decision::Wait(until),
             None => self.fail(
                 now,
@@ -518,14 +589,13 @@ impl Policy {
         }
     }
 
-    /// Counts another attempt of `step` and returns when to make it, after a back-off. `None`
-    /// when attempts ran out or the back-off would pass the operation's `deadline`.
+    /// Counts another attempt of `step` and returns when to make it, after a back-off (`status`
+    /// is the HTTP status that failed, 0 for a transport failure). `None` when attempts ran out.
     fn schedule_retry(
         &mut self,
         now: Instant,
         step: Step,
         status: u16,
-        deadline: Instant,
         diagnostics: &mut DiagnosticQueue,
     ) -> Option<Instant> {
         let max = self.settings.attempts.value.max(1);
@@ -539,11 +609,8 @@ impl Policy {
         if attempt >= max {
             return None;
         }
-        let delay = self.jitter.backoff_ms(attempt);
+        let delay = self.jitter.backoff_ms(attempt, status == 429);
         let until = now.add_millis(delay);
-        if until >= deadline {
-            return None;
-        }
         *counter = attempt + 1;
         diagnostics.push(Diagnostic::RetryScheduled {
             step,
@@ -581,7 +648,7 @@ impl Policy {
     fn fail(&mut self, now: Instant, error: Error, diagnostics: &mut DiagnosticQueue) -> Decision {
         let credentials_operation =
             matches!(self.operation.kind, OperationKind::Credentials { .. });
-        if !(credentials_operation && self.credentials.is_some()) {
+        if !(credentials_operation && self.has_credentials) {
             return Decision::Fail(error);
         }
         let until = self

@@ -3,10 +3,14 @@
 //! A token is cached until `fetched_at + TTL - 120 s` (the TTL from the response header, else the one
 //! requested). A token whose TTL is 120 s or less is never reused: it serves the one request that
 //! follows its fetch. The token never leaves this type except to be written into a request header.
+//! It is wiped (over the string's whole capacity) when it is dropped after a 401, replaced, reset
+//! or dropped with the client (it lives in a `SecretString`).
 
 use core::fmt;
 
+use super::transport::ConnectionId;
 use crate::error::{Context, Error, ErrorKind};
+use crate::secret::{Redacted, SecretString};
 use crate::time::Instant;
 
 /// Longest IMDSv2 token accepted.
@@ -26,19 +30,22 @@ enum Freshness {
     Used { stale_at: Instant },
 }
 
-/// The cached token. `Debug` never shows it.
+/// The cached token. `Debug` shows its length only. Not `Copy`: a copy could not be wiped.
 #[derive(Clone)]
 pub(super) struct TokenCache {
-    value: heapless::String<TOKEN_CAPACITY>,
+    value: SecretString<TOKEN_CAPACITY>,
     freshness: Freshness,
+    /// The connection its answer came on (meaningful while a token is held).
+    came_on: ConnectionId,
 }
 
 impl TokenCache {
     /// No token.
     pub(super) const fn new() -> Self {
         Self {
-            value: heapless::String::new(),
+            value: SecretString::new(),
             freshness: Freshness::Absent,
+            came_on: ConnectionId::NONE,
         }
     }
 
@@ -57,6 +64,11 @@ impl TokenCache {
         self.freshness != Freshness::Absent
     }
 
+    /// Whether a token is held that came on `connection`.
+    pub(super) fn came_on(&self, connection: ConnectionId) -> bool {
+        self.freshness != Freshness::Absent && self.came_on == connection
+    }
+
     /// The token, for the request header.
     pub(super) fn value(&self) -> &str {
         &self.value
@@ -69,15 +81,26 @@ impl TokenCache {
         }
     }
 
-    /// Drops the token (after a 401).
+    /// Drops the token (after a 401, or on reset), wiping it.
     pub(super) fn clear(&mut self) {
-        self.value.clear();
+        self.value.wipe();
         self.freshness = Freshness::Absent;
     }
 
-    /// Validates and stores the body of a token response received at `now`, valid for `ttl_secs`.
-    pub(super) fn store(&mut self, body: &[u8], now: Instant, ttl_secs: u32) -> Result<(), Error> {
-        self.value = validate(body)?;
+    /// Validates and stores the body of a token response received at `now` on `connection`,
+    /// valid for `ttl_secs`. The token replaces the one cached (which is wiped), copied in place
+    /// from `body`.
+    pub(super) fn store(
+        &mut self,
+        body: &[u8],
+        now: Instant,
+        ttl_secs: u32,
+        connection: ConnectionId,
+    ) -> Result<(), Error> {
+        let token = validate(body)?;
+        self.value.wipe();
+        // `validate` checked that it fits.
+        self.value.push_str(token);
         let expires_at = now.add_millis(u64::from(ttl_secs).saturating_mul(1_000));
         let stale_at = Instant::from_millis(
             expires_at
@@ -86,6 +109,7 @@ impl TokenCache {
                 .max(now.as_millis()),
         );
         self.freshness = Freshness::Fresh { stale_at };
+        self.came_on = connection;
         Ok(())
     }
 }
@@ -93,11 +117,11 @@ impl TokenCache {
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.freshness {
-            Freshness::Absent => "absent",
-            Freshness::Fresh { .. } => "fresh (redacted)",
-            Freshness::Used { .. } => "cached (redacted)",
+            Freshness::Absent => return f.write_str("absent"),
+            Freshness::Fresh { .. } => "fresh",
+            Freshness::Used { .. } => "cached",
         };
-        f.write_str(state)
+        write!(f, "{state} {:?}", Redacted(self.value.len()))
     }
 }
 
@@ -108,7 +132,7 @@ fn invalid(detail: &'static str) -> Error {
 /// The token in `body`, trimmed of surrounding whitespace: non-empty, only visible ASCII (so that
 /// it is safe in a header) and at most [`TOKEN_CAPACITY`] bytes. Each check is the only one that
 /// can refuse what it names.
-fn validate(body: &[u8]) -> Result<heapless::String<TOKEN_CAPACITY>, Error> {
+fn validate(body: &[u8]) -> Result<&str, Error> {
     let token = body.trim_ascii();
     if token.is_empty() {
         return Err(invalid("the token response body is empty"));
@@ -120,7 +144,10 @@ fn validate(body: &[u8]) -> Result<heapless::String<TOKEN_CAPACITY>, Error> {
             "the token contains characters that are not allowed in an HTTP header",
         ));
     };
-    heapless::String::try_from(text).map_err(|_| invalid("the token is longer than 512 bytes"))
+    if text.len() > TOKEN_CAPACITY {
+        return Err(invalid("the token is longer than 512 bytes"));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -134,7 +161,7 @@ mod tests {
     #[test]
     fn token_is_reused_until_ttl_minus_buffer() {
         let mut cache = TokenCache::new();
-        cache.store(b"abc", at(0), 600).unwrap();
+        cache.store(b"abc", at(0), 600, ConnectionId::NONE).unwrap();
         cache.mark_used();
         assert!(cache.usable(at(400_000)));
         assert!(!cache.usable(at(480_000)));
@@ -143,7 +170,7 @@ mod tests {
     #[test]
     fn short_ttl_token_serves_exactly_one_request() {
         let mut cache = TokenCache::new();
-        cache.store(b"abc", at(0), 120).unwrap();
+        cache.store(b"abc", at(0), 120, ConnectionId::NONE).unwrap();
         assert!(cache.usable(at(0)));
         cache.mark_used();
         assert!(!cache.usable(at(0)));
@@ -153,16 +180,20 @@ mod tests {
     fn invalid_tokens_are_refused_without_echoing_them() {
         let mut cache = TokenCache::new();
         for body in [&b""[..], b"  \r\n", b"a b", b"caf\xc3\xa9", &[b'a'; 513]] {
-            let error = cache.store(body, at(0), 600).unwrap_err();
+            let error = cache
+                .store(body, at(0), 600, ConnectionId::NONE)
+                .unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidToken);
         }
         assert!(!cache.is_present());
-        cache.store(b"secret-token\n", at(0), 600).unwrap();
+        cache
+            .store(b"secret-token\n", at(0), 600, ConnectionId::NONE)
+            .unwrap();
         assert_eq!(cache.value(), "secret-token");
         let mut out = [0u8; 64];
         let mut writer = crate::text::BufWriter::new(&mut out);
         core::fmt::write(&mut writer, format_args!("{cache:?}")).unwrap();
         let shown = core::str::from_utf8(writer.written()).unwrap();
-        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(shown, "fresh <redacted, 12 bytes>");
     }
 }

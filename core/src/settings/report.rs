@@ -62,7 +62,9 @@ impl Settings {
     /// `(discover)` for an unset instance profile name) and `SOURCE` is `default`, or the source
     /// and the name the value was read under: `env AWS_…`, `profile ec2_…`, `code …`. The endpoint
     /// derived from a mode carries the mode's source; a mode that an endpoint overrides says
-    /// `; ignored: an endpoint is set`. Then `token_url = URL`, and when the host recorded them,
+    /// `; ignored: an endpoint is set`. The `attempts` line is followed by a note, indented, on
+    /// which failures it retries. Then `token_url = URL`, and when the host
+    /// recorded them,
     /// `profile = NAME (SOURCE[, not in the config file])` and
     /// `config_file = PATH (SOURCE[, not found])` (`(none) (default, HOME is not set)` without a
     /// path). Every line ends with `\n`. For example:
@@ -74,6 +76,7 @@ impl Settings {
     /// endpoint_mode = IPv4 (default)
     /// timeout = 0.5 (profile metadata_service_timeout)
     /// attempts = 4 (default)
+    ///   note: a timeout or an unreachable network is final unless attempts is set
     /// instance_profile_name = (discover) (default)
     /// token_ttl = 21600 (default)
     /// credentials_api = legacy (default)
@@ -100,6 +103,9 @@ impl Settings {
                 _ => write_source(out, setting, source, "")?,
             }
             out.write_char('\n')?;
+            if setting == Setting::Attempts {
+                out.write_str(attempts_note(source))?;
+            }
         }
         out.write_str("token_url = ")?;
         self.endpoint.value.write_url(TOKEN_PATH, out)?;
@@ -172,4 +178,16 @@ fn write_seconds(out: &mut dyn fmt::Write, ms: u32) -> fmt::Result {
         write!(out, ".{digits:0width$}")?;
     }
     Ok(())
+}
+
+/// The note under `attempts` in the report: with the default, refused, dropped and reset
+/// connections, bytes no request asked for and 5xx, 429 and 401 answers are retried, but a
+/// timeout or an unreachable network ends the operation at once (off EC2 it means there is no
+/// IMDS to wait for); set explicitly, every transport failure is retried too.
+fn attempts_note(source: Source) -> &'static str {
+    if source == Source::Default {
+        "  note: a timeout or an unreachable network is final unless attempts is set\n"
+    } else {
+        "  note: timeouts and unreachable networks are retried too, as attempts is set\n"
+    }
 }

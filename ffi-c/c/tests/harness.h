@@ -3,7 +3,7 @@
  *
  * CHECK() counts passes and failures; test_summary() prints `N passed, N failed` (the line CI
  * reads) and gives the exit status. mock_start() runs the loopback `imds-mock` with a script and
- * learns its port; mock_stop() ends it.
+ * learns its port; mock_stop() ends it. closed_port() gives a loopback port nothing listens on.
  */
 #ifndef IMDS_TEST_HARNESS_H
 #define IMDS_TEST_HARNESS_H
@@ -12,10 +12,13 @@
 #define _GNU_SOURCE
 #endif
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,6 +135,24 @@ static inline void mock_stop(mock *m)
     waitpid(m->pid, &status, 0);
     close(m->stdout_fd);
     m->pid = 0;
+}
+
+/* A loopback port nothing listens on (bound, then released). */
+static inline unsigned closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    unsigned port = 0;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
+        port = ntohs(addr.sin_port);
+    }
+    close(fd);
+    return port;
 }
 
 #endif /* IMDS_TEST_HARNESS_H */

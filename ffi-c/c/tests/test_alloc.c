@@ -1,8 +1,8 @@
 /*
- * test_alloc.c: zero heap allocations per credential fetch once a client is initialised in caller
- * storage. The program replaces malloc and its relatives with counting wrappers around glibc's
- * own (__libc_malloc, ...), so every allocation in the process, Rust's included, is seen; the
- * count is taken between two points around each fetch.
+ * test_alloc.c: zero heap allocations per credential fetch (and metadata read) once a client is
+ * initialised in caller storage. The program replaces malloc and its relatives with counting
+ * wrappers around glibc's own (malloc_hooks.h), so every allocation in the process, Rust's
+ * included, is seen; the count is taken between two points around each fetch.
  *
  *   test_alloc PATH/TO/imds-mock
  *
@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #endif
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,67 +20,22 @@
 #include "harness.h"
 #include "imds.h"
 
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t count, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
-extern void __libc_free(void *ptr);
-
 static volatile int counting;
 static volatile long allocations;
 
-static void counted(void)
+static void on_allocation(void)
 {
     if (counting) {
         allocations++;
     }
 }
 
-void *malloc(size_t size)
+static void on_free(void *ptr)
 {
-    counted();
-    return __libc_malloc(size);
+    (void)ptr;
 }
 
-void *calloc(size_t count, size_t size)
-{
-    counted();
-    return __libc_calloc(count, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-    counted();
-    return __libc_realloc(ptr, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-    counted();
-    return __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-    counted();
-    return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-    counted();
-    void *ptr = __libc_memalign(align, size);
-    if (ptr == NULL) {
-        return ENOMEM;
-    }
-    *out = ptr;
-    return 0;
-}
-
-void free(void *ptr)
-{
-    __libc_free(ptr);
-}
+#include "malloc_hooks.h"
 
 static void start_counting(void)
 {
@@ -192,6 +146,16 @@ int main(int argc, char **argv)
     used = stop_counting();
     CHECK(blocking == IMDS_RESULT_OK, "blocking fetch: %u", blocking);
     CHECK(used == 0, "blocking fetch allocated %ld times", used);
+
+    /* The blocking metadata read into a caller buffer, on the same client. */
+    uint8_t region[IMDS_METADATA_CAPACITY];
+    start_counting();
+    imds_result read = imds_fetch_metadata(client, "placement/region", 16, region, sizeof region,
+                                           &len);
+    used = stop_counting();
+    CHECK(read == IMDS_RESULT_OK && same_text(region, len, "us-east-1"), "blocking read: %u",
+          read);
+    CHECK(used == 0, "blocking read allocated %ld times", used);
 
     imds_client_deinit(client);
     imds_settings_free(settings);

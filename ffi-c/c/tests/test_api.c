@@ -12,53 +12,15 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "driver.h"
 #include "harness.h"
+#include "fixtures.h"
 #include "imds.h"
 
 static const char *mock_path;
-
-/* Writes a string argument as pointer + length. */
-#define STR(s) (s), strlen(s)
-
-/* An aligned block of caller storage for a client. */
-typedef union storage {
-    max_align_t align;
-    unsigned char bytes[64 * 1024];
-} storage;
-
-/* Settings with only the given code values (pairs of key, value; NULL ends). */
-static imds_settings *settings_with(const char *const *pairs)
-{
-    imds_config *config = NULL;
-    imds_settings *settings = NULL;
-    if (imds_config_new(&config) != IMDS_RESULT_OK) {
-        return NULL;
-    }
-    for (; pairs != NULL && pairs[0] != NULL; pairs += 2) {
-        imds_result r = imds_config_set(config, IMDS_SOURCE_CODE, STR(pairs[0]), STR(pairs[1]));
-        CHECK(r == IMDS_RESULT_OK, "set %s: %u", pairs[0], r);
-    }
-    imds_result r = imds_config_resolve(config, &settings);
-    CHECK(r == IMDS_RESULT_OK, "resolve: %u", r);
-    imds_config_free(config);
-    return settings;
-}
-
-/* Settings for an endpoint on 127.0.0.1:port. */
-static imds_settings *settings_for_port(unsigned port)
-{
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", port);
-    const char *pairs[] = {"endpoint", endpoint, NULL};
-    return settings_with(pairs);
-}
 
 static void test_version_and_results(void)
 {
@@ -704,24 +666,6 @@ static void test_transcript(void)
     imds_settings_free(settings);
 }
 
-/* A loopback port nothing listens on. */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
 static int trace_lines;
 
 static void count_trace(void *context, imds_client *client)
@@ -805,8 +749,10 @@ static void test_shared_operations(void)
 }
 
 static int instance_id_requests;
+static int token_requests;
+static int unsolicited_warnings;
 
-static void count_instance_id_requests(void *context, imds_client *client)
+static void count_diagnostics(void *context, imds_client *client)
 {
     (void)context;
     char line[IMDS_TEXT_CAPACITY];
@@ -815,27 +761,31 @@ static void count_instance_id_requests(void *context, imds_client *client)
     while (imds_client_next_diagnostic(client, (uint8_t *)line, sizeof line, &len, &level) ==
            IMDS_RESULT_OK) {
         instance_id_requests += has_text(line, len, "> GET /latest/meta-data/instance-id");
+        token_requests += has_text(line, len, "> PUT /latest/api/token");
+        unsolicited_warnings += level == IMDS_LEVEL_WARN &&
+                                has_text(line, len, "bytes that no request asked for");
     }
 }
 
-/* The server closes the kept connection after answering: the driver sees it before the next
- * operation and tells the client, which connects anew without a request on the dead connection. */
-static void test_server_closes_the_kept_connection(void)
+/* Against a mock serving `script`: reads the region, waits until something arrives on the kept
+ * connection, then reads the instance id with the same client and driver (the counters above see
+ * every diagnostic). */
+static void region_then_instance_id(const char *script, uint64_t seed)
 {
+    instance_id_requests = 0;
+    token_requests = 0;
+    unsolicited_warnings = 0;
     mock m;
-    const char *script = "{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
-                         "\"raw\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n"
-                         "us-east-1\"}]}";
     if (mock_start(mock_path, script, &m) != 0) {
         CHECK(0, "could not start the mock with a script");
         return;
     }
     imds_settings *settings = settings_for_port(m.port);
     imds_client *client = NULL;
-    CHECK(imds_client_new(settings, 16, &client) == IMDS_RESULT_OK, "new");
+    CHECK(imds_client_new(settings, seed, &client) == IMDS_RESULT_OK, "new");
     drv driver;
     drv_init(&driver);
-    driver.on_step = count_instance_id_requests;
+    driver.on_step = count_diagnostics;
     imds_bytes body;
     imds_result r = drv_get(&driver, client, STR("placement/region"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "us-east-1"), "region: %u", r);
@@ -844,16 +794,45 @@ static void test_server_closes_the_kept_connection(void)
     pfd.fd = driver.fd;
     pfd.events = POLLIN;
     pfd.revents = 0;
-    CHECK(poll(&pfd, 1, 5000) == 1, "the server's close arrives");
+    CHECK(poll(&pfd, 1, 5000) == 1, "something arrives on the kept connection");
     r = drv_get(&driver, client, STR("instance-id"), &body);
     CHECK(r == IMDS_RESULT_OK && same_text(body.data, body.len, "i-0123456789abcdef0"),
-          "instance id on a new connection: %u", r);
-    CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
-          instance_id_requests);
+          "the instance id, on a new connection: %u %.*s", r, (int)body.len,
+          (const char *)body.data);
     drv_close(&driver, client);
     imds_client_free(client);
     imds_settings_free(settings);
     mock_stop(&m);
+}
+
+/* The server closes the kept connection after answering: the driver finds it closed before
+ * writing the next request, and the client connects anew without a request on the dead one. */
+static void test_server_closes_the_kept_connection(void)
+{
+    region_then_instance_id("{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                            "\"raw\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n"
+                            "us-east-1\"}]}",
+                            16);
+    CHECK(instance_id_requests == 1, "one request, none on the dead connection: %d",
+          instance_id_requests);
+    CHECK(unsolicited_warnings == 0, "a close is not unsolicited bytes");
+    CHECK(token_requests == 1, "the token is used again: %d token requests", token_requests);
+}
+
+/* An answer nobody asked for arrives on the kept connection between operations: the driver finds
+ * it before writing the next request, the client discards it, closes the connection, drops the
+ * token that came on it and sends the request on a new one, with a new token. */
+static void test_unsolicited_bytes_on_the_kept_connection(void)
+{
+    region_then_instance_id("{\"responses\":[{\"path\":\"/latest/meta-data/placement/region\","
+                            "\"then_send\":\"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\n"
+                            "early\",\"then_send_after_ms\":50}]}",
+                            17);
+    CHECK(unsolicited_warnings == 1, "one warning: %d", unsolicited_warnings);
+    CHECK(instance_id_requests == 1, "one request, on the new connection: %d",
+          instance_id_requests);
+    CHECK(token_requests == 2, "a new token on the new connection: %d token requests",
+          token_requests);
 }
 
 /* Real exchanges over loopback against imds-mock. */
@@ -970,14 +949,19 @@ static void test_against_mock(void)
         CHECK(0, "could not start the mock with the extended API");
     }
 
-    /* Nothing listens: connect failed, with the core's message, from both drivers. */
-    settings = settings_for_port(closed_port());
+    /* Nothing listens: connect failed (after the attempts), with the core's message naming the
+     * endpoint, from both drivers. */
+    unsigned port = closed_port();
+    settings = settings_for_port(port);
     CHECK(imds_client_new(settings, 15, &heap) == IMDS_RESULT_OK, "new");
     drv_init(&driver);
     r = drv_fetch_credentials(&driver, heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "refused: %u", r);
+    char named[96];
+    snprintf(named, sizeof named, "could not connect to IMDS at http://127.0.0.1:%u (connection refused)",
+             port);
     CHECK(imds_client_last_error(heap, (uint8_t *)text, sizeof text, &len) == IMDS_RESULT_OK &&
-              has_text(text, len, "could not connect"),
+              has_text(text, len, named),
           "message: %.*s", (int)len, text);
     r = imds_fetch_credentials(heap, &credentials);
     CHECK(r == IMDS_RESULT_CONNECT_FAILED, "blocking refused: %u", r);
@@ -1000,5 +984,6 @@ int main(int argc, char **argv)
     test_shared_operations();
     test_against_mock();
     test_server_closes_the_kept_connection();
+    test_unsolicited_bytes_on_the_kept_connection();
     return test_summary();
 }

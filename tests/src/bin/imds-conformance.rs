@@ -3,11 +3,13 @@
 //! ```text
 //! imds-conformance --impl rust=target/debug/imds [--impl c=build/c/imds ...]
 //!                  [--impl-list "rust=target/debug/imds python=.venv/bin/python -m imds"]
-//!                  [--scenarios DIR] [--only TEXT] [--jobs N] [--verbose]
+//!                  [--scenarios DIR] [--only TEXT] [--scenario NAME] [--jobs N] [--verbose]
 //! ```
 //!
 //! `--impl-list` takes a Make-style list (`CONFORMANCE_IMPLS`): a word `NAME=...` starts an
-//! implementation, the words after it are its arguments.
+//! implementation, the words after it are its arguments. `--only TEXT` keeps the scenarios whose
+//! name contains TEXT; `--scenario NAME` keeps the one named NAME (an unknown name is an error).
+//! Both may be repeated; a scenario is kept when any of them selects it.
 //!
 //! Each scenario runs against each implementation with its own mock and a fresh `HOME`. Prints
 //! one line per run, the differences of each failure, and closes with `N passed, N failed`; exits
@@ -20,12 +22,13 @@ use std::sync::{Arc, Mutex};
 
 use imds_testkit::conformance::{self, Implementation, Scenario};
 
-const USAGE: &str = "usage: imds-conformance --impl NAME=COMMAND [--impl ...] [--impl-list LIST] [--scenarios DIR] [--only TEXT] [--jobs N] [--verbose]";
+const USAGE: &str = "usage: imds-conformance --impl NAME=COMMAND [--impl ...] [--impl-list LIST] [--scenarios DIR] [--only TEXT] [--scenario NAME] [--jobs N] [--verbose]";
 
 struct Options {
     implementations: Vec<Implementation>,
     scenarios: PathBuf,
     only: Vec<String>,
+    named: Vec<String>,
     jobs: usize,
     verbose: bool,
 }
@@ -35,6 +38,7 @@ fn parse_options() -> Result<Options, String> {
         implementations: Vec::new(),
         scenarios: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance"),
         only: Vec::new(),
+        named: Vec::new(),
         jobs: 4,
         verbose: false,
     };
@@ -52,6 +56,7 @@ fn parse_options() -> Result<Options, String> {
             }
             "--scenarios" => options.scenarios = PathBuf::from(value("--scenarios")?),
             "--only" => options.only.push(value("--only")?),
+            "--scenario" => options.named.push(value("--scenario")?),
             "--jobs" => {
                 options.jobs = value("--jobs")?
                     .parse()
@@ -88,9 +93,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(unknown) = options
+        .named
+        .iter()
+        .find(|name| !scenarios.iter().any(|s| &s.name == *name))
+    {
+        eprintln!(
+            "imds-conformance: no scenario named `{unknown}` in {}",
+            options.scenarios.display()
+        );
+        return ExitCode::from(2);
+    }
+    let select_all = options.only.is_empty() && options.named.is_empty();
     let scenarios: Vec<Scenario> = scenarios
         .into_iter()
-        .filter(|s| options.only.is_empty() || options.only.iter().any(|o| s.name.contains(o)))
+        .filter(|s| {
+            select_all
+                || options.only.iter().any(|o| s.name.contains(o))
+                || options.named.contains(&s.name)
+        })
         .collect();
     println!(
         "conformance: {} scenarios x {} implementations ({})",

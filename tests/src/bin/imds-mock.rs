@@ -7,7 +7,9 @@
 //! Prints `listening ADDR:PORT` as its first line once it accepts connections, then serves until
 //! it is killed or its standard input reaches end of file when `--until-stdin-closes` is given.
 //! `--log FILE` appends one JSON object per request (connection, method, path, token_sent, ttl,
-//! status).
+//! status, user_agent, time_us: microseconds since the mock started, outcome: served, throttled
+//! or dropped, limit: the throttle limit that applied, else null), and one per throttling event
+//! (an object with an `event` key: `connection_dropped`, `stopped_listening`, `listening`).
 
 use std::fs::File;
 use std::io::{self, BufRead, Write};
@@ -15,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use imds_testkit::mock::{MockServer, RequestObserver};
+use imds_testkit::mock::{LogObserver, MockServer};
 use imds_testkit::script::Script;
 
 const USAGE: &str = "usage: imds-mock [--bind 127.0.0.1|::1] [--port N] [--script FILE | --script-json JSON] [--log FILE] [--until-stdin-closes]";
@@ -85,14 +87,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let observer: Option<RequestObserver> = match &options.log {
+    let observer: Option<LogObserver> = match &options.log {
         None => None,
         Some(path) => match File::options().create(true).append(true).open(path) {
             Ok(file) => {
                 let file = Mutex::new(file);
-                Some(Box::new(move |record| {
+                Some(Box::new(move |entry| {
+                    let line = format!("{}\n", entry.to_json());
                     let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
-                    let _ = writeln!(file, "{}", record.to_json());
+                    let _ = file.write_all(line.as_bytes());
                 }))
             }
             Err(e) => {
