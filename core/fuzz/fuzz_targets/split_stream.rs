@@ -12,9 +12,10 @@
 //! socket is opened.
 //!
 //! Two hosts, picked by the input:
-//! * the careful host (what issue 13 asks of drivers) looks at its connection before writing a
-//!   request on it, and at a kept connection before an operation starts: bytes waiting there
-//!   answer no request, so it reports them and stops using that connection;
+//! * the careful host does what `Action::Send` asks (and every driver here does): it looks at its
+//!   connection before writing a request on it and reports bytes or an end of stream waiting
+//!   there (`handle_data`, `handle_eof`) instead of writing; the client closes that connection
+//!   and sends the request on a new one;
 //! * the careless host never looks, so bytes nobody asked for are read as the next answer.
 //!
 //! Checked, for both hosts: no panic; every operation ends (done, failed or cancelled) within
@@ -661,13 +662,22 @@ fn broken(
     }
 }
 
-/// The careful host found bytes waiting on its connection before writing a request: they answer
-/// no request. It reports them the way today's core takes while a send is pending, as a failed
-/// write (`handle_io_error`), and stops using the connection; the client sends the request again
-/// on a new connection within its attempts. This is the one place to change when the core gets
-/// an event of its own for such bytes.
-fn report_unasked_bytes(client: &mut Client, now: Instant) -> Result<(), Error> {
-    client.handle_io_error(now, IoError::Other)
+/// The careful host looked at its connection before writing a request, as `Action::Send` asks,
+/// and found bytes no request asked for, or the end of the stream: it reports what one read
+/// returned (`handle_data` with some of the bytes, or `handle_eof`) instead of writing, then polls
+/// again. The client then closes the connection and sends the request again on a new one within
+/// its attempts. How many of the waiting bytes the read returned is the script's choice.
+fn report_waiting(
+    client: &mut Client,
+    now: Instant,
+    open: &Connection,
+    script: &mut Script,
+) -> Result<(), Error> {
+    if open.unread.is_empty() {
+        return client.handle_eof(now);
+    }
+    let read = 1 + usize::from(script.byte()) % open.unread.len();
+    client.handle_data(now, &open.unread[..read])
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -721,16 +731,6 @@ fuzz_target!(|input: &[u8]| {
                 client.reset();
             }
             _ => {}
-        }
-        // The careful host, like the blocking driver, drops a kept connection with anything to
-        // read before an operation starts.
-        if checks.careful
-            && connection
-                .as_ref()
-                .is_some_and(|open| !open.unread.is_empty() || open.closed_by_server)
-        {
-            connection = None;
-            client.handle_closed().unwrap();
         }
         let credentials_operation = operation & 0x03 < 2;
         let started = match operation & 0x03 {
@@ -825,12 +825,12 @@ fuzz_target!(|input: &[u8]| {
                         assert!(!shown.contains(as_bytes), "Debug of Send shows the token");
                     }
                     let asked = asked(&data);
-                    let unasked_waiting = connection
+                    let waiting = connection
                         .as_ref()
-                        .is_some_and(|open| !open.unread.is_empty());
-                    if checks.careful && unasked_waiting {
-                        connection = None;
-                        report_unasked_bytes(&mut client, now)
+                        .is_some_and(|open| !open.unread.is_empty() || open.closed_by_server);
+                    if checks.careful && waiting {
+                        let open = connection.take().expect("a send on a connection");
+                        report_waiting(&mut client, now, &open, &mut script)
                     } else {
                         match script.byte() % 8 {
                             1 => broken(&mut client, &mut connection, &mut now, Broken::Reset),

@@ -1,6 +1,6 @@
 //! Arbitrary bytes as everything IMDS and the network can do: the input is a script that picks the
 //! settings, the operations, and the host's answer to every action the client asks for (connected
-//! or not, sent or not, which response bytes arrive in which pieces, end of stream, timeouts, I/O
+//! or not, sent or not, what the look before a send found, which response bytes arrive in which pieces, end of stream, timeouts, I/O
 //! errors). No socket is opened: the bytes go straight into `handle_data`.
 //!
 //! Checked: no panic; every operation ends (Done or an error) within a bounded number of actions;
@@ -129,11 +129,21 @@ fuzz_target!(|input: &[u8]| {
                 },
                 Action::Send { data, deadline } => {
                     assert!(!data.is_empty());
-                    match script.byte() % 8 {
-                        7 => client.handle_io_error(now, IoError::ConnectionReset),
-                        6 => {
+                    match script.byte() % 16 {
+                        15 => client.handle_io_error(now, IoError::ConnectionReset),
+                        14 => {
                             now = now.max(deadline);
                             client.handle_timeout(now)
+                        }
+                        // The host's look before writing found the end of the stream or bytes
+                        // no request asked for.
+                        13 => client.handle_eof(now),
+                        12 => {
+                            let length = usize::from(script.byte()) + 1;
+                            match script.take(length) {
+                                [] => Ok(()),
+                                waiting => client.handle_data(now, waiting),
+                            }
                         }
                         _ => Ok(()),
                     }
