@@ -1,37 +1,53 @@
-# Fuzzing, kept out of `make test` (it needs cargo-fuzz and minutes of CPU).
-#   make check-extra                          every cargo-fuzz target in core/fuzz, FUZZ_SECONDS each
-#   make fuzz FUZZ_TARGET=config_file FUZZ_SECONDS=300   one target, longer
-# Targets run on the stable toolchain with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags); new
-# inputs go to core/fuzz/corpus/<target> (ignored by git), seeds come from core/fuzz/seeds/<target>,
-# the dictionary from core/fuzz/<target>.dict (or <prefix>.dict, e.g. http.dict for http_response).
+# Fuzzing and Miri, kept out of `make test` (they need cargo-fuzz, a nightly toolchain and minutes
+# of CPU). scripts/fuzz does the work and keeps the record in FUZZING.md.
+#   make check-extra                          Miri, then every fuzz target FUZZ_SECONDS each
+#   make fuzz FUZZ_TARGET=split_stream FUZZ_SECONDS=300   one target, longer
+#   make fuzz-rate                            each target for 60 s: executions per second
+#   make fuzz-long [FUZZ_TARGETS=...] [FUZZ_RUNS=10000000] [FUZZ_JOBS=1] [FUZZ_SANITIZER=none]
+#                                             each target until FUZZ_RUNS executions, its corpus
+#                                             minimised into core/fuzz/seeds/<target>, a row in
+#                                             FUZZING.md (commit the seeds and FUZZING.md after)
+#   make miri                                 the ffi-c tests that call the exports and the core's
+#                                             unit tests, under Miri
+# Inputs found go to core/fuzz/corpus/<target> (ignored by git), logs and crashing inputs to
+# core/fuzz/artifacts/<target>.
 
-FUZZ_DIR := $(ROOT)/core/fuzz
 FUZZ_SECONDS ?= 20
-FUZZ_TARGET ?= config_file
-FUZZ_TARGETS = $(sort $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_targets/*.rs))))
+FUZZ_TARGET ?= split_stream
+FUZZ_TARGETS ?=
+FUZZ_RUNS ?= 10000000
+FUZZ_JOBS ?= 1
+# Empty: scripts/fuzz's default (AddressSanitizer for fuzz and check-extra, none for the rest).
+FUZZ_SANITIZER ?=
+FUZZ := $(ROOT)/scripts/fuzz
+FUZZ_WITH = $(if $(FUZZ_SANITIZER),--sanitizer $(FUZZ_SANITIZER))
 
-.PHONY: check-extra fuzz-smoke fuzz fuzz-deps
+.PHONY: check-extra fuzz-deps fuzz-smoke fuzz fuzz-rate fuzz-long miri-deps miri
 
-check-extra: fuzz-smoke
+check-extra: miri fuzz-smoke
 
 fuzz-deps:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 
-# Runs one target ($1) for $2 seconds; prints libFuzzer's summary, or the log's end on a crash.
-define run_fuzz_target
-	cd $(FUZZ_DIR) && target=$(1) && mkdir -p corpus/$$target artifacts && \
-	seeds= && { [ ! -d seeds/$$target ] || seeds=seeds/$$target; } && \
-	dict= && for d in $$target.dict $${target%%_*}.dict; do \
-	  if [ -f $$d ]; then dict=-dict=$$d; break; fi; done && \
-	echo "fuzz $$target for $(2) s" && \
-	if ! RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target corpus/$$target $$seeds -- \
-	    $$dict -max_total_time=$(2) -print_final_stats=1 > $(FUZZ_DIR)/artifacts/fuzz-$$target.log 2>&1; then \
-	  tail -n 60 $(FUZZ_DIR)/artifacts/fuzz-$$target.log; exit 1; \
-	fi && grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_DIR)/artifacts/fuzz-$$target.log
-endef
-
 fuzz-smoke: fuzz-deps
-	@$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz_target,$(t),$(FUZZ_SECONDS)) && ) true
+	$(FUZZ) smoke $(FUZZ_WITH) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: fuzz-deps
-	@$(call run_fuzz_target,$(FUZZ_TARGET),$(FUZZ_SECONDS))
+	$(FUZZ) run $(FUZZ_WITH) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGET)
+
+fuzz-rate: fuzz-deps
+	$(FUZZ) rate $(FUZZ_WITH) --seconds 60 $(FUZZ_TARGETS)
+
+fuzz-long: fuzz-deps
+	$(FUZZ) long $(FUZZ_WITH) --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+miri-deps:
+	rustup component add miri rust-src --toolchain nightly
+
+# Miri checks every pointer the exports read or write (Stacked Borrows, uninitialised memory,
+# leaks). Tests that read files, the clock or the network are skipped under cfg(miri). The core's
+# unit tests follow (about 2 minutes); they read test vectors from the checkout, so isolation is
+# off for them.
+miri: miri-deps
+	$(CARGO) +nightly miri test -p imds-ffi
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p imds-core --lib

@@ -117,8 +117,10 @@ impl KeepsLastError for Handle {
         &self.last_error
     }
 
-    fn last_error_mut(&mut self) -> &mut LastError {
-        &mut self.last_error
+    fn last_error_slot(object: NonNull<Self>) -> NonNull<LastError> {
+        // SAFETY: the caller passes a pointer to a live `Handle`; this only computes the address of
+        // one of its fields (nothing is read or borrowed), which is not NULL.
+        unsafe { NonNull::new_unchecked(addr_of_mut!((*object.as_ptr()).last_error)) }
     }
 }
 

@@ -11,6 +11,7 @@
 //! Precedence, parsing and error messages are the core's (`imds_core::settings::Resolver`).
 
 use core::ffi::c_char;
+use core::ptr::NonNull;
 
 use imds_core::error::SettingProblem;
 use imds_core::host;
@@ -49,8 +50,10 @@ impl KeepsLastError for Config {
         &self.last_error
     }
 
-    fn last_error_mut(&mut self) -> &mut LastError {
-        &mut self.last_error
+    fn last_error_slot(object: NonNull<Self>) -> NonNull<LastError> {
+        // SAFETY: the caller passes a pointer to a live `Config`; this only computes the address of
+        // one of its fields (nothing is read or borrowed), which is not NULL.
+        unsafe { NonNull::new_unchecked(core::ptr::addr_of_mut!((*object.as_ptr()).last_error)) }
     }
 }
 

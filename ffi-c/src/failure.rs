@@ -3,6 +3,7 @@
 //! failure and writes its message, for clients and configurations alike.
 
 use core::fmt;
+use core::ptr::NonNull;
 
 use imds_core::{Error, ErrorKind};
 
@@ -124,20 +125,31 @@ impl LastError {
 pub(crate) trait KeepsLastError {
     /// Its last failure.
     fn last_error(&self) -> &LastError;
-    /// Its last failure, to record a new one.
-    fn last_error_mut(&mut self) -> &mut LastError;
+    /// Where the last failure of the object at `object` is, projected without borrowing the
+    /// object (see [`recorded`]). `object` must point to a live object.
+    fn last_error_slot(object: NonNull<Self>) -> NonNull<LastError>;
 }
 
 /// Runs `call` on `object` (already checked for NULL and liveness, else that failure is the
 /// result) and records a failure as the object's last error.
+///
+/// Recording borrows only the last-error field: the views `call` may have handed to C (an
+/// action's host and request bytes point into the client) must stay valid after the export
+/// returns, and a new borrow of the whole object would end them (undefined behaviour that Miri
+/// reports under Stacked Borrows).
 pub(crate) fn recorded<O: KeepsLastError>(
     object: Result<&mut O, Failure>,
     call: impl FnOnce(&mut O) -> Result<(), Failure>,
 ) -> imds_result {
     match object {
         Ok(object) => {
-            let outcome = call(object);
-            object.last_error_mut().record(outcome)
+            let object = NonNull::from(object);
+            // SAFETY: `object` comes from the `&mut O` passed in, which nothing else uses during
+            // this call.
+            let outcome = call(unsafe { &mut *object.as_ptr() });
+            // SAFETY: `call`'s borrow has ended; the slot is a field of the live object, borrowed
+            // alone.
+            unsafe { &mut *O::last_error_slot(object).as_ptr() }.record(outcome)
         }
         Err(failure) => failure.result(),
     }

@@ -48,6 +48,10 @@ fn read(path: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the sources and the header, which Miri's isolation forbids"
+)]
 fn header_matches_what_cbindgen_generates() {
     let generated = generate();
     let path = header_path();
@@ -71,6 +75,10 @@ fn define(header: &str, name: &str) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the sources and the header, which Miri's isolation forbids"
+)]
 fn version_macros_match_cargo_toml() {
     let header = read(&header_path());
     let manifest = read(&crate_dir().join("..").join("Cargo.toml"));
@@ -109,6 +117,10 @@ fn version_macros_match_cargo_toml() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the sources and the header, which Miri's isolation forbids"
+)]
 fn every_export_is_declared_in_the_header() {
     let header = read(&header_path());
     let mut missing = Vec::new();

@@ -5,13 +5,18 @@
 //! * `disabled = true` always yields the Disabled error.
 #![no_main]
 
+use imds_core::ErrorKind;
 use imds_core::config_file::{ConfigFile, Item};
 use imds_core::endpoint::Endpoint;
 use imds_core::settings::{Resolver, Setting, Source};
-use imds_core::ErrorKind;
 use libfuzzer_sys::fuzz_target;
 
-const SOURCES: [Source; 4] = [Source::Explicit, Source::Env, Source::Profile, Source::Default];
+const SOURCES: [Source; 4] = [
+    Source::Explicit,
+    Source::Env,
+    Source::Profile,
+    Source::Default,
+];
 
 fn check_file(file: &ConfigFile<'_>) {
     let mut failed = false;
@@ -49,7 +54,10 @@ fn check_resolver(resolver: &Resolver) {
             settings.write_report(&mut report).unwrap();
             assert!(report.contains("\ntoken_url = "));
             let endpoint = &settings.endpoint.value;
-            assert_eq!(Endpoint::parse(&endpoint.to_string()).as_ref(), Ok(endpoint));
+            assert_eq!(
+                Endpoint::parse(&endpoint.to_string()).as_ref(),
+                Ok(endpoint)
+            );
             assert_eq!(settings.disabled_error().is_some(), settings.disabled.value);
             if let Some(error) = settings.disabled_error() {
                 assert_eq!(error.kind(), ErrorKind::Disabled);
@@ -73,7 +81,11 @@ fuzz_target!(|data: &[u8]| {
     // The input's lines as setting values: the first byte of each line picks the source.
     let text = String::from_utf8_lossy(data);
     let mut resolver = Resolver::new();
-    for (line, setting) in text.split('\n').zip(Setting::ALL.into_iter().cycle()).take(40) {
+    for (line, setting) in text
+        .split('\n')
+        .zip(Setting::ALL.into_iter().cycle())
+        .take(40)
+    {
         let source = SOURCES[line.bytes().next().map_or(0, |b| usize::from(b % 4))];
         let value = line.get(1..).unwrap_or("");
         if let Ok(endpoint) = Endpoint::parse(value) {

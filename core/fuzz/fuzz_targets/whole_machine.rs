@@ -1,6 +1,6 @@
 //! Arbitrary bytes as everything IMDS and the network can do: the input is a script that picks the
 //! settings, the operations, and the host's answer to every action the client asks for (connected
-//! or not, sent or not, which response bytes arrive in which pieces, end of stream, timeouts, I/O
+//! or not, sent or not, what the look before a send found, which response bytes arrive in which pieces, end of stream, timeouts, I/O
 //! errors). No socket is opened: the bytes go straight into `handle_data`.
 //!
 //! Checked: no panic; every operation ends (Done or an error) within a bounded number of actions;
@@ -9,10 +9,8 @@
 #![no_main]
 
 use imds_core::client::IoError;
-use imds_core::endpoint::Endpoint;
-use imds_core::role::RoleName;
-use imds_core::settings::CredentialsApi;
-use imds_core::{Action, Client, Instant, Settings, Source, UnixTime};
+use imds_core::{Action, Client, Instant, UnixTime};
+use imds_core_fuzz::{Script, settings};
 use libfuzzer_sys::fuzz_target;
 
 /// Operations one input may run on the same client (caches carry over between them).
@@ -27,49 +25,6 @@ const WALL_START: i64 = 1_735_689_600;
 /// Set `WHOLE_MACHINE_TRACE=1` to print each action and answer (to check seeds).
 static TRACE: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("WHOLE_MACHINE_TRACE").is_some());
-
-/// The fuzz input, read front to back; an exhausted script answers with zeros.
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> u8 {
-        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        first
-    }
-
-    fn take(&mut self, count: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(count.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-fn settings(flags: u8) -> Settings {
-    let mut settings = Settings::default();
-    settings.endpoint.value = Endpoint::parse("http://127.0.0.1:1338").unwrap();
-    if flags & 1 != 0 {
-        settings.v1_disabled.value = true;
-        settings.v1_disabled.source = Source::Env;
-    }
-    if flags & 2 != 0 {
-        settings.credentials_api.value = CredentialsApi::Extended;
-        settings.credentials_api.source = Source::Explicit;
-    }
-    if flags & 4 != 0 {
-        settings.instance_profile_name.value = RoleName::try_from("my-role").ok();
-        settings.instance_profile_name.source = Source::Env;
-    }
-    if flags & 8 != 0 {
-        settings.attempts.value = 1 + (flags >> 4) % 4;
-        settings.attempts.source = Source::Env;
-    }
-    settings
-}
 
 /// Secrets the client holds now: nothing shown to a user may contain them.
 fn secrets(client: &Client) -> [String; 2] {
@@ -103,7 +58,7 @@ fn drain_diagnostics(client: &mut Client) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let mut script = Script(input);
+    let mut script = Script::new(input);
     let flags = script.byte();
     let seed = u64::from_le_bytes(script.take(8).try_into().unwrap_or([0; 8]));
     let mut client = Client::new(&settings(flags), seed);
@@ -174,11 +129,21 @@ fuzz_target!(|input: &[u8]| {
                 },
                 Action::Send { data, deadline } => {
                     assert!(!data.is_empty());
-                    match script.byte() % 8 {
-                        7 => client.handle_io_error(now, IoError::ConnectionReset),
-                        6 => {
+                    match script.byte() % 16 {
+                        15 => client.handle_io_error(now, IoError::ConnectionReset),
+                        14 => {
                             now = now.max(deadline);
                             client.handle_timeout(now)
+                        }
+                        // The host's look before writing found the end of the stream or bytes
+                        // no request asked for.
+                        13 => client.handle_eof(now),
+                        12 => {
+                            let length = usize::from(script.byte()) + 1;
+                            match script.take(length) {
+                                [] => Ok(()),
+                                waiting => client.handle_data(now, waiting),
+                            }
                         }
                         _ => Ok(()),
                     }
