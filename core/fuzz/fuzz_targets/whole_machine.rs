@@ -5,7 +5,8 @@
 //!
 //! Checked: no panic; every operation ends (Done or an error) within a bounded number of actions;
 //! `Done` for credentials leaves credentials in the client; no error or diagnostic shows the secret
-//! access key or session token of the credentials the client holds.
+//! access key or session token of the credentials the client holds (those at least 12 bytes long
+//! holding the mark `^`; see [`SECRET_MARK`]).
 #![no_main]
 
 use imds_core::client::IoError;
@@ -26,15 +27,22 @@ const WALL_START: i64 = 1_735_689_600;
 static TRACE: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("WHOLE_MACHINE_TRACE").is_some());
 
+/// Checked secrets hold this mark, which none of the client's own wording (messages, request
+/// paths, `Debug` names) contains. A secret without it could equal a piece of that wording by
+/// chance (a secret key `latest/api/token ` is "shown" in every token request's trace line), and
+/// showing the client's own words leaks nothing. The seeds' secrets hold it.
+const SECRET_MARK: char = '^';
+
 /// Secrets the client holds now: nothing shown to a user may contain them.
 fn secrets(client: &Client) -> [String; 2] {
     let mut held = [String::new(), String::new()];
     if let Some(credentials) = client.credentials() {
         // Short values could occur in any text by chance; only long ones are checked.
-        if credentials.secret_access_key().len() >= 12 {
+        let checked = |secret: &str| secret.len() >= 12 && secret.contains(SECRET_MARK);
+        if checked(credentials.secret_access_key()) {
             held[0].push_str(credentials.secret_access_key());
         }
-        if credentials.session_token().len() >= 12 {
+        if checked(credentials.session_token()) {
             held[1].push_str(credentials.session_token());
         }
     }

@@ -33,8 +33,8 @@ TOKEN = response("200 OK", b"AQAEAExampleToken==", "x-aws-ec2-metadata-token-ttl
 ROLE = response("200 OK", b"my-role")
 CREDS = json.dumps({
     "Code": "Success", "LastUpdated": "2025-01-01T00:00:00Z", "Type": "AWS-HMAC",
-    "AccessKeyId": "ASIAEXAMPLEKEYID", "SecretAccessKey": "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY",
-    "Token": "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT", "Expiration": "2025-01-01T06:00:00Z",
+    "AccessKeyId": "ASIAEXAMPLEKEYID", "SecretAccessKey": "wJalrXUtnFEMIK7MDENG^bPxRfiCYEXAMPLEKEY",
+    "Token": "AQoEXAMPLEH4aoAH0gNCAPyJxz4^BlCFFxWNE1OPTgk5TthT", "Expiration": "2025-01-01T06:00:00Z",
     "AccountId": "123456789101", "Unexpected": {"Name": ["x", 1, True, None]},
 }).encode()
 EXPIRED = CREDS.replace(b"2025-01-01T06:00:00Z", b"2024-12-31T23:00:00Z")
