@@ -623,16 +623,21 @@ def notes(data: Dict[str, Any]) -> List[str]:
             continue
         figures = "; ".join(f"{r['contender']} N = {r['n']}: {r['successes']} / {r['n']}" for r in mode_runs)
         out.append(
-            f"{mode.capitalize()} mode, imds today ({figures}): a connection {text} by IMDS is a transport failure, "
-            "and transport failures are retried only when `attempts` is set, so a process fails at the first one; "
-            + ("in a burst most connections complete their TCP handshake while the mock still listens and are then "
-               "closed unanswered when it stops (\"IMDS closed the connection\"); later ones are refused (\"could not "
-               "connect\")" if mode == "refuse" else
-               "past the rate a request is read and its connection closed (\"IMDS closed the connection\"), past the "
-               "connection limit the connection is closed at once") +
-            ". The lead's decision (to land in the core): retry a connection IMDS accepted then dropped or reset "
-            "within the attempts like a 5xx, and a refused connection too; connect timeouts and unreachable "
-            "networks only when `attempts` is set. This file will be regenerated after that change.")
+            f"{mode.capitalize()} mode, imds with its defaults ({figures}): a connection {text} by IMDS is a "
+            "transport failure retried within `attempts` (4 by default) after the 5xx back-off, below "
+            "min(1 s, 50 ms × 2^(k−1)): at most 0.35 s over the four tries. "
+            + ("In a burst most connections complete their TCP handshake while the mock still listens and are "
+               "then closed unanswered when it stops (\"IMDS closed or reset the connection\"); later ones are "
+               "refused (\"could not connect\")" if mode == "refuse" else
+               "Past the rate a request is read and its connection closed, past the connection limit the "
+               "connection is closed at once (\"IMDS closed or reset the connection\")")
+            + ". A third of a second spreads a few dozen processes, not hundreds behind a limit of "
+            f"{data['parameters']['max_connections']} connections: the processes that lose every try fail. "
+            "Decision: the default stays. IMDS signals its rate limit with 429, which gets the longer "
+            "throttled back-off; giving a refused connection that back-off too would make a wrong endpoint "
+            "(a refused connection, the usual local mistake) take seconds to report instead of a third of one. "
+            "A fleet that expects connection limits sets `attempts` (10 spreads the tries over up to 7.35 s; "
+            "the README gives a run with `AWS_METADATA_SERVICE_NUM_ATTEMPTS=10`).")
     peers = {}
     for r in runs:
         if r["mode"] == "429" and not r["contender"].startswith("imds"):
@@ -670,8 +675,8 @@ def summary(data: Dict[str, Any]) -> List[str]:
     for mode in ("refuse", "drop"):
         runs = [r for r in data["runs"] if r["mode"] == mode and r["contender"].startswith("imds")]
         if runs:
-            out.append(f"{mode} mode, imds today (a refused or dropped connection is not retried unless `attempts` "
-                       f"is set): got credentials {got(runs)}.")
+            out.append(f"{mode} mode, imds with its defaults (a refused or dropped connection is retried within the 4 "
+                       f"attempts after the 5xx back-off): got credentials {got(runs)}.")
     return out
 
 
